@@ -1,0 +1,4 @@
+pub mod confirm;
+pub mod form;
+pub mod layout;
+pub mod toast;

@@ -1,0 +1,121 @@
+//! Data shared with the browser. Never entities, never secrets.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RoleDto {
+    Member,
+    Admin,
+    Owner,
+}
+
+impl RoleDto {
+    pub const ALL: [RoleDto; 3] = [RoleDto::Member, RoleDto::Admin, RoleDto::Owner];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoleDto::Member => "member",
+            RoleDto::Admin => "admin",
+            RoleDto::Owner => "owner",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == raw)
+    }
+
+    pub fn is_admin(self) -> bool {
+        matches!(self, RoleDto::Admin | RoleDto::Owner)
+    }
+}
+
+/// The signed-in user, as the app shell needs it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeDto {
+    pub id: i32,
+    pub email: String,
+    pub display_name: String,
+    pub role: RoleDto,
+    pub org_id: i32,
+    pub org_name: String,
+}
+
+impl MeDto {
+    pub fn is_admin(&self) -> bool {
+        self.role.is_admin()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserDto {
+    pub id: i32,
+    pub email: String,
+    pub display_name: String,
+    pub role: RoleDto,
+    pub disabled: bool,
+    pub external_id: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgDto {
+    pub id: i32,
+    pub name: String,
+    pub created_at: String,
+}
+
+#[cfg(feature = "ssr")]
+mod from_domain {
+    use super::*;
+    use domain::entities::{organization, user};
+    use domain::types::Role;
+
+    impl MeDto {
+        pub fn new(user: &domain::auth::SessionUser, org: &organization::Model) -> Self {
+            MeDto {
+                id: user.id,
+                email: user.email.clone(),
+                display_name: user.display_name.clone(),
+                role: user.role.into(),
+                org_id: user.org_id,
+                org_name: org.name.clone(),
+            }
+        }
+    }
+
+    impl From<Role> for RoleDto {
+        fn from(role: Role) -> Self {
+            match role {
+                Role::Member => RoleDto::Member,
+                Role::Admin => RoleDto::Admin,
+                Role::Owner => RoleDto::Owner,
+            }
+        }
+    }
+
+    impl From<&user::Model> for UserDto {
+        fn from(u: &user::Model) -> Self {
+            UserDto {
+                id: u.id,
+                email: u.email.clone(),
+                display_name: u.display_name.clone(),
+                role: RoleDto::parse(&u.role).unwrap_or(RoleDto::Member),
+                disabled: u.disabled,
+                external_id: u.external_id.clone(),
+                created_at: u.created_at.to_rfc3339(),
+            }
+        }
+    }
+
+    impl From<&organization::Model> for OrgDto {
+        fn from(o: &organization::Model) -> Self {
+            OrgDto {
+                id: o.id,
+                name: o.name.clone(),
+                created_at: o.created_at.to_rfc3339(),
+            }
+        }
+    }
+}

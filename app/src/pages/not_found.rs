@@ -1,0 +1,20 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn NotFoundPage() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Not found" />
+        <main class="auth-page">
+            <div class="auth-card">
+                <h1>"Page not found"</h1>
+                <p class="muted">"There is nothing at this address."</p>
+                <p><a href="/">"Go to the dashboard"</a></p>
+            </div>
+        </main>
+    }
+}

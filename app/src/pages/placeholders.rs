@@ -1,0 +1,50 @@
+//! Pages whose capabilities arrive in later releases; each says what it will hold.
+
+use leptos::prelude::*;
+
+use crate::components::layout::PageHeader;
+
+#[component]
+fn Empty(title: &'static str, heading: &'static str, body: &'static str) -> impl IntoView {
+    view! {
+        <PageHeader title />
+        <div class="content">
+            <div class="empty-state">
+                <h2>{heading}</h2>
+                <p class="muted">{body}</p>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+pub fn KeysPage() -> impl IntoView {
+    view! {
+        <Empty title="Keys" heading="No keys yet"
+            body="Provider keys (OpenAI, Anthropic, Google, Groq, xAI, OpenRouter and more), sealed in the vault, and the Keygate keys your people and programs use instead, will be listed here." />
+    }
+}
+
+#[component]
+pub fn ProjectsPage() -> impl IntoView {
+    view! {
+        <Empty title="Projects" heading="No projects yet"
+            body="Projects group provider keys and Keygate keys, with their own budgets and limits." />
+    }
+}
+
+#[component]
+pub fn UsagePage() -> impl IntoView {
+    view! {
+        <Empty title="Usage" heading="No usage recorded"
+            body="Requests, tokens and cost per key, user, project and model will be charted here." />
+    }
+}
+
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    view! {
+        <Empty title="Audit" heading="No audit events yet"
+            body="A tamper-evident trail of who did what to which key, from where, will be shown here." />
+    }
+}

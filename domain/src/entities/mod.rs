@@ -1,0 +1,7 @@
+//! SeaORM entities. Server-only: these never cross into the browser build.
+
+pub mod login_throttle;
+pub mod organization;
+pub mod session;
+pub mod user;
+pub mod vault_meta;

@@ -1,0 +1,19 @@
+//! Keygate's server-only domain: persistence, the vault, accounts and sessions.
+//!
+//! Everything here is plain async Rust over a `DatabaseConnection`, so server functions,
+//! REST handlers and the CLI stay thin and the logic is unit-testable.
+
+pub mod accounts;
+pub mod auth;
+pub mod db;
+pub mod entities;
+pub mod error;
+pub mod password;
+pub mod session_store;
+pub mod state;
+pub mod throttle;
+pub mod types;
+pub mod vault;
+
+pub use error::DomainError;
+pub use state::AppState;

@@ -1,0 +1,58 @@
+//! What every request handler and server function can reach: built once at start-up and
+//! passed through axum state and Leptos context — no globals.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+use tokio::sync::Mutex;
+
+use crate::password::PasswordHasher;
+use crate::vault::MasterKey;
+
+/// Limits for sessions, read from configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionPolicy {
+    pub idle_timeout: std::time::Duration,
+    pub absolute_lifetime: std::time::Duration,
+}
+
+/// The one-time first-run token. Present only while no user exists.
+#[derive(Clone, Default)]
+pub struct SetupGate(Arc<Mutex<Option<String>>>);
+
+impl std::fmt::Debug for SetupGate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SetupGate(<redacted>)")
+    }
+}
+
+impl SetupGate {
+    pub fn with_token(token: Option<String>) -> Self {
+        Self(Arc::new(Mutex::new(token)))
+    }
+
+    /// Constant-time comparison against the live token.
+    pub async fn matches(&self, candidate: &str) -> bool {
+        use sha2::{Digest, Sha256};
+        let guard = self.0.lock().await;
+        let Some(token) = guard.as_deref() else {
+            return false;
+        };
+        // Comparing digests keeps the comparison independent of where the strings differ.
+        Sha256::digest(token.as_bytes()) == Sha256::digest(candidate.as_bytes())
+    }
+
+    /// Burns the token once setup has succeeded.
+    pub async fn close(&self) {
+        *self.0.lock().await = None;
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub hasher: PasswordHasher,
+    pub master_key: Arc<MasterKey>,
+    pub setup: SetupGate,
+    pub sessions: SessionPolicy,
+}

@@ -1,0 +1,15 @@
+//! Schema migrations, run by the server at start-up. The same migrations serve SQLite and
+//! PostgreSQL, so they only use portable column types.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_accounts;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_accounts::Migration)]
+    }
+}

@@ -1,0 +1,218 @@
+//! Typed configuration from flags and `KEYGATE_*` environment variables, loaded once.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+/// A string whose value never appears in `Debug` output or `--help`.
+#[derive(Clone)]
+pub struct Redacted(pub String);
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+fn parse_redacted(raw: &str) -> Result<Redacted, std::convert::Infallible> {
+    Ok(Redacted(raw.to_owned()))
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "keygate",
+    version,
+    about = "Keygate: a self-hosted vault and gateway for AI provider API keys.",
+    long_about = "Keygate keeps an organization's AI provider keys encrypted in one place and \
+                  hands out revocable Keygate keys instead.\n\nWith no subcommand, serves the web \
+                  UI, the REST API and the proxy on one address."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the UI, REST API and proxy (the default).
+    Serve,
+    /// Administrative tasks run against the database directly.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an organization and its owner. The password is read from stdin when it is not a
+    /// terminal, otherwise prompted for (twice).
+    Create {
+        /// Organization name.
+        #[arg(long)]
+        org: String,
+        /// The owner's e-mail address.
+        #[arg(long)]
+        email: String,
+        /// The owner's display name (defaults to the part of the e-mail before '@').
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "KEYGATE_ADDR",
+        default_value = "127.0.0.1:3000",
+        global = true
+    )]
+    pub addr: SocketAddr,
+
+    /// Directory for the SQLite database and the generated master key.
+    #[arg(
+        long,
+        env = "KEYGATE_DATA_DIR",
+        default_value = "./data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+
+    /// Database URL: `sqlite://PATH?mode=rwc` or `postgres://USER:PASS@HOST/DB`.
+    /// Defaults to `DATA_DIR/keygate.db`.
+    #[arg(long, env = "KEYGATE_DATABASE_URL", hide_env_values = true, value_parser = parse_redacted, global = true)]
+    pub database_url: Option<Redacted>,
+
+    /// The master key itself: base64 of 32 random bytes (`openssl rand -base64 32`).
+    #[arg(long, env = "KEYGATE_MASTER_KEY", hide_env_values = true, value_parser = parse_redacted, global = true)]
+    pub master_key: Option<Redacted>,
+
+    /// A file holding the master key (base64). Default: DATA_DIR/master.key, generated on first
+    /// run with mode 0600.
+    #[arg(long, env = "KEYGATE_MASTER_KEY_FILE", global = true)]
+    pub master_key_file: Option<PathBuf>,
+
+    /// The URL people use to reach Keygate (for links in logs). When it starts with https,
+    /// cookies are marked Secure and HSTS is sent.
+    #[arg(long, env = "KEYGATE_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// Sign out after this much inactivity (e.g. 30m, 8h).
+    #[arg(long, env = "KEYGATE_SESSION_IDLE_TIMEOUT", default_value = "8h", value_parser = humantime::parse_duration, global = true)]
+    pub session_idle_timeout: Duration,
+
+    /// Sign out this long after sign-in, however active (e.g. 7d).
+    #[arg(long, env = "KEYGATE_SESSION_LIFETIME", default_value = "7d", value_parser = humantime::parse_duration, global = true)]
+    pub session_lifetime: Duration,
+
+    /// Where the built site (WASM, JS, CSS) is served from.
+    #[arg(
+        long,
+        env = "LEPTOS_SITE_ROOT",
+        default_value = "target/site",
+        global = true
+    )]
+    pub site_root: PathBuf,
+
+    /// Log format: `text` or `json`. Levels come from RUST_LOG (default `info`).
+    #[arg(long, env = "KEYGATE_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"], global = true)]
+    pub log_format: String,
+}
+
+impl Config {
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.0.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("keygate.db").display()
+            ),
+        }
+    }
+
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.addr))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
+    pub fn served_over_https(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+
+    pub fn master_key_path(&self) -> PathBuf {
+        self.master_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("master.key"))
+    }
+
+    /// A configuration for tests and embedding: everything default except the data dir.
+    pub fn for_data_dir(data_dir: PathBuf) -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir,
+            database_url: None,
+            master_key: None,
+            master_key_file: None,
+            public_url: None,
+            session_idle_timeout: Duration::from_secs(8 * 3600),
+            session_lifetime: Duration::from_secs(7 * 24 * 3600),
+            site_root: PathBuf::from("target/site"),
+            log_format: "text".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let mut config = Config::for_data_dir("/tmp/x".into());
+        config.master_key = Some(Redacted("c2VjcmV0LW1hc3Rlci1rZXk=".into()));
+        config.database_url = Some(Redacted("postgres://u:hunter2@db/k".into()));
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("c2VjcmV0"));
+        assert!(!shown.contains("hunter2"));
+    }
+
+    #[test]
+    fn defaults_put_sqlite_in_the_data_dir() {
+        let cli = Cli::try_parse_from(["keygate", "--data-dir", "/srv/kg"]).unwrap();
+        assert_eq!(
+            cli.config.database_url(),
+            "sqlite:///srv/kg/keygate.db?mode=rwc"
+        );
+        assert_eq!(
+            cli.config.master_key_path(),
+            PathBuf::from("/srv/kg/master.key")
+        );
+        assert_eq!(
+            cli.config.session_idle_timeout,
+            Duration::from_secs(8 * 3600)
+        );
+        assert_eq!(
+            cli.config.session_lifetime,
+            Duration::from_secs(7 * 24 * 3600)
+        );
+        assert!(!cli.config.served_over_https());
+    }
+
+    #[test]
+    fn bad_values_are_rejected_with_an_error() {
+        assert!(Cli::try_parse_from(["keygate", "--addr", "nonsense"]).is_err());
+        assert!(Cli::try_parse_from(["keygate", "--session-lifetime", "forever"]).is_err());
+        assert!(Cli::try_parse_from(["keygate", "--log-format", "xml"]).is_err());
+    }
+}

@@ -1,0 +1,74 @@
+//! The `keygate` server: configuration, start-up, the HTTP stack and the CLI.
+
+pub mod cli;
+pub mod config;
+pub mod rest;
+pub mod router;
+pub mod security;
+pub mod startup;
+
+use std::net::SocketAddr;
+
+use domain::AppState;
+use tokio::net::TcpListener;
+use tower_sessions::session_store::ExpiredDeletion as _;
+
+use crate::config::Config;
+use crate::startup::StartupError;
+
+/// A server bound to its listener, ready to run.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    /// The first-run token while no user exists.
+    pub setup_token: Option<String>,
+    listener: TcpListener,
+    router: axum::Router,
+}
+
+impl Server {
+    /// Prepares everything (database, vault, router) and binds `config.addr`.
+    pub async fn bind(config: &Config) -> Result<Self, StartupError> {
+        let prepared = startup::prepare(config).await?;
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .map_err(|e| StartupError::Other(format!("cannot listen on {}: {e}", config.addr)))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| StartupError::Other(e.to_string()))?;
+        let router = router::build(config, prepared.state.clone());
+        Ok(Self {
+            addr,
+            state: prepared.state,
+            setup_token: prepared.setup_token,
+            listener,
+            router,
+        })
+    }
+
+    /// Serves until `shutdown` resolves.
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let store = domain::session_store::SeaOrmSessionStore::new(self.state.db.clone());
+        let sweeper = tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+            loop {
+                every.tick().await;
+                if let Err(e) = store.delete_expired().await {
+                    tracing::warn!(error = %e, "could not delete expired sessions");
+                }
+            }
+        });
+        let result = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        sweeper.abort();
+        result
+    }
+}

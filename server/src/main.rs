@@ -1,0 +1,82 @@
+//! The `keygate` binary.
+
+use std::io::IsTerminal as _;
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use keygate_server::config::{AdminCommand, Cli, Command, Config};
+use keygate_server::{Server, cli};
+use tracing_subscriber::EnvFilter;
+
+fn init_logging(config: &Config) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,tower_sessions=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stdout().is_terminal());
+    if config.log_format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+async fn serve(config: &Config) -> Result<(), String> {
+    let server = Server::bind(config).await.map_err(|e| e.to_string())?;
+    tracing::info!(addr = %server.addr, database = if config.database_url().starts_with("postgres") { "postgres" } else { "sqlite" }, "Keygate is listening");
+    if let Some(token) = &server.setup_token {
+        let url = format!("{}/setup?token={token}", config.public_url());
+        tracing::warn!(
+            setup_url = %url,
+            "No user exists yet. Open this one-time setup URL to create the first organization and its owner."
+        );
+    }
+    server
+        .run(shutdown_signal())
+        .await
+        .map_err(|e| format!("server error: {e}"))
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.config);
+    let result = match &cli.command {
+        None | Some(Command::Serve) => serve(&cli.config).await,
+        Some(Command::Admin {
+            command: AdminCommand::Create { org, email, name },
+        }) => cli::admin_create(&cli.config, org, email, name.as_deref())
+            .await
+            .map(|_| ()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            eprintln!("keygate: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
