@@ -9,13 +9,19 @@ pub mod users;
 
 use leptos::prelude::*;
 
+use crate::components::layout::PageHeader;
+
 /// Shown to a member who opens an admin page; the server refuses the data anyway.
 #[component]
 pub fn NotAllowed() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::FORBIDDEN);
+    }
     view! {
+        <PageHeader title="Not allowed" />
         <div class="content">
             <div class="forbidden">
-                <h1>"Not allowed"</h1>
                 <p>"You need an admin role to view this page."</p>
             </div>
         </div>

@@ -9,7 +9,7 @@ use crate::pages::NotAllowed;
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     if !use_me().is_admin() {
-        return view! { <PageHeader title="Settings" /><NotAllowed /> }.into_any();
+        return view! { <NotAllowed /> }.into_any();
     }
     let toasts = use_toasts();
     let rename = ServerAction::<OrgRename>::new();

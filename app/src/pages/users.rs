@@ -12,7 +12,7 @@ use crate::pages::NotAllowed;
 pub fn UsersPage() -> impl IntoView {
     let me = use_me();
     if !me.is_admin() {
-        return view! { <PageHeader title="Not allowed" /><NotAllowed /> }.into_any();
+        return view! { <NotAllowed /> }.into_any();
     }
     let toasts = use_toasts();
     let create = ServerAction::<UsersCreate>::new();
