@@ -1,0 +1,238 @@
+//! `spawn_app()`: the real server on port 0, with a fresh SQLite file or a fresh PostgreSQL
+//! database per test, driven over real HTTP.
+#![allow(dead_code)] // each test binary uses a different part of this helper
+
+use std::sync::Arc;
+
+use domain::AppState;
+use domain::accounts::setup::{NewOrganization, create_organization};
+use keygate_server::Server;
+use keygate_server::config::Config;
+use sea_orm::{ConnectionTrait, Database};
+use secrecy::SecretString;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates one `#[tokio::test]` per database backend for an `async fn(Backend)`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::common::Backend::Sqlite).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::common::Backend::Postgres).await
+                }
+            }
+        )*
+    };
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("KEYGATE_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres:keygate@127.0.0.1:5432/postgres".into())
+}
+
+/// A database for one test: a file in a temp dir, or a new PostgreSQL database.
+pub struct TestDatabase {
+    pub url: Option<String>,
+    pg_name: Option<String>,
+}
+
+impl TestDatabase {
+    pub async fn create(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => Self {
+                url: None,
+                pg_name: None,
+            },
+            Backend::Postgres => {
+                let admin_url = pg_admin_url();
+                let admin = Database::connect(&admin_url).await.unwrap_or_else(|e| {
+                    panic!("PostgreSQL at {admin_url} is required for these tests: {e}")
+                });
+                let name = format!("kg_test_{}", uuid::Uuid::new_v4().simple());
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .unwrap();
+                let (base, _) = admin_url.rsplit_once('/').unwrap();
+                Self {
+                    url: Some(format!("{base}/{name}")),
+                    pg_name: Some(name),
+                }
+            }
+        }
+    }
+
+    pub async fn drop_database(&self) {
+        if let Some(name) = &self.pg_name {
+            let admin = Database::connect(&pg_admin_url()).await.unwrap();
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await
+                .unwrap();
+        }
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub state: AppState,
+    pub setup_token: Option<String>,
+    pub config: Config,
+    pub database: Arc<TestDatabase>,
+    pub dir: Arc<tempfile::TempDir>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+pub fn config_for(dir: &tempfile::TempDir, database: &TestDatabase) -> Config {
+    let mut config = Config::for_data_dir(dir.path().to_path_buf());
+    config.database_url = database.url.clone().map(keygate_server::config::Redacted);
+    config
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let database = TestDatabase::create(backend).await;
+    let mut config = config_for(&dir, &database);
+    adjust(&mut config);
+    start(config, Arc::new(database), Arc::new(dir)).await
+}
+
+async fn start(
+    config: Config,
+    database: Arc<TestDatabase>,
+    dir: Arc<tempfile::TempDir>,
+) -> TestApp {
+    try_start(config, database, dir).await.unwrap()
+}
+
+async fn try_start(
+    config: Config,
+    database: Arc<TestDatabase>,
+    dir: Arc<tempfile::TempDir>,
+) -> Result<TestApp, String> {
+    let server = Server::bind(&config).await.map_err(|e| e.to_string())?;
+    let base = format!("http://{}", server.addr);
+    let state = server.state.clone();
+    let setup_token = server.setup_token.clone();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        server
+            .run(async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+    });
+    Ok(TestApp {
+        base,
+        state,
+        setup_token,
+        config,
+        database,
+        dir,
+        shutdown: Some(tx),
+    })
+}
+
+impl TestApp {
+    /// A browser-like client with its own cookie jar.
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Creates an organization and its owner directly through the domain layer.
+    pub async fn create_owner(&self, email: &str) -> domain::entities::user::Model {
+        create_organization(
+            &self.state.db,
+            &self.state.hasher,
+            NewOrganization {
+                org_name: "Acme".into(),
+                owner_name: "Olivia Owner".into(),
+                owner_email: email.into(),
+                password: SecretString::from(PASSWORD.to_owned()),
+            },
+            false,
+        )
+        .await
+        .unwrap()
+    }
+
+    pub async fn login(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        client
+            .post(self.url("/api/auth/login"))
+            .json(&serde_json::json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Calls a server function the way the browser does: a same-origin form post.
+    pub async fn rpc(
+        &self,
+        client: &reqwest::Client,
+        name: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        client
+            .post(self.url(&format!("/rpc/{name}")))
+            .header("origin", &self.base)
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Stops the server, then starts a new one on the same data (a restart).
+    pub async fn restart_with(
+        &mut self,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Result<TestApp, String> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let mut config = self.config.clone();
+        config.addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        adjust(&mut config);
+        self.state.db.clone().close().await.ok();
+        try_start(config, self.database.clone(), self.dir.clone()).await
+    }
+
+    pub async fn finish(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.state.db.clone().close().await.ok();
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        self.database.drop_database().await;
+    }
+}
