@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import {
   ADMIN_NAV_LINKS,
   COMMON_NAV_LINKS,

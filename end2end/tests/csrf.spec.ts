@@ -1,4 +1,4 @@
-import { expect, test, type Response } from '@playwright/test';
+import { expect, test, type Response } from './fixtures';
 import { BASE_URL, OWNER, expectDashboard, expectSignInPage, gotoHydrated, signIn } from './helpers';
 
 const EVIL_ORIGIN = 'http://evil.test';

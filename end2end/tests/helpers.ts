@@ -107,7 +107,6 @@ export async function createUser(page: Page, user: NewUser): Promise<void> {
   await expect(heading(page, 'Users')).toBeVisible();
   await page.getByLabel('Name', { exact: true }).fill(user.name);
   await page.getByLabel('Email', { exact: true }).fill(user.email);
-  // Not exact: a <select> inside its <label> adds the selected option to the label text.
   await page.getByLabel('Role', { exact: true }).selectOption(user.role);
   await page.getByLabel('Initial password', { exact: true }).fill(user.password);
   await page.getByRole('button', { name: 'Add user', exact: true }).click();

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { OWNER, expectDashboard, gotoHydrated, heading, setupToken } from './helpers';
 
 const INVALID_LINK = 'This setup link is invalid or has already been used.';

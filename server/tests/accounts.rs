@@ -1,5 +1,7 @@
 //! Accounts and sessions over real HTTP, on SQLite and on PostgreSQL.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
+
 mod common;
 
 use common::{Backend, PASSWORD, spawn_app, spawn_app_with};

@@ -1,5 +1,7 @@
 //! Start-up refuses a missing, malformed or wrong master key, on both databases.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
+
 mod common;
 
 use common::{Backend, spawn_app};

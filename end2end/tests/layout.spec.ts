@@ -1,0 +1,27 @@
+import { expect, test } from './fixtures';
+import { OWNER, gotoHydrated, heading, signIn } from './helpers';
+
+test.use({ viewport: { width: 360, height: 740 } });
+
+test('every signed-in page fits a 360 px wide screen without sideways scrolling', async ({ page }) => {
+  await signIn(page, OWNER.email, OWNER.password);
+  for (const [path, title] of [
+    ['/', 'Dashboard'],
+    ['/users', 'Users'],
+    ['/account', 'Account'],
+    ['/settings', 'Settings'],
+    ['/keys', 'Keys'],
+  ] as const) {
+    await gotoHydrated(page, path);
+    await expect(heading(page, title)).toBeVisible();
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect(width, `${path} is ${width}px wide`).toBeLessThanOrEqual(360);
+  }
+});
+
+test('pages say what they will hold and carry a title', async ({ page }) => {
+  await signIn(page, OWNER.email, OWNER.password);
+  await gotoHydrated(page, '/keys');
+  await expect(page).toHaveTitle('Keys · Keygate');
+  await expect(page.getByRole('heading', { name: 'No keys yet' })).toBeVisible();
+});
