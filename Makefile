@@ -66,7 +66,7 @@ step = printf '\n==> %s\n' "$(1)"; _s=$$(date +%s); $(2); printf '<== %s (%ss)\n
 # The test steps must run in order, even under `make -j`.
 .NOTPARALLEL:
 
-.PHONY: help setup run test test-steps fmt-check clippy clippy-wasm build cargo-test e2e
+.PHONY: help setup run test test-steps fmt-check wasm-deps clippy clippy-wasm build cargo-test e2e
 
 help:
 	@echo "make setup | make run | make test | make e2e"
@@ -86,10 +86,14 @@ test:
 	printf '\nmake test %s in %dm%02ds (%ss wall clock)\n' "$$res" $$((_t / 60)) $$((_t % 60)) "$$_t"; \
 	exit $$rc
 
-test-steps: setup fmt-check clippy clippy-wasm build cargo-test e2e
+test-steps: setup fmt-check wasm-deps clippy clippy-wasm build cargo-test e2e
 
 fmt-check:
 	@$(call step,cargo fmt --check,cargo fmt --all -- --check)
+
+# Server-only crates (SeaORM, the domain) must never reach the browser's WASM.
+wasm-deps:
+	@$(call step,no server crates in the WASM build,! cargo tree -p frontend --target wasm32-unknown-unknown -e normal -i sea-orm 2>/dev/null | grep -q . && ! cargo tree -p frontend --target wasm32-unknown-unknown -e normal -i domain 2>/dev/null | grep -q .)
 
 clippy:
 	@$(call step,cargo clippy (host),$(LEPTOS_ENV) cargo clippy $(WORKSPACE) --all-targets -- -D warnings)
