@@ -120,3 +120,102 @@ async fn admin_create_makes_an_owner_who_can_sign_in(backend: Backend) {
 }
 
 on_both_databases!(admin_create_makes_an_owner_who_can_sign_in);
+
+/// Runs the real binary with debug logging through setup, sign-in and a password change, and
+/// checks that no password, session id or master key reaches the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn debug_logs_never_contain_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let master_key = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=";
+    let mut child = keygate()
+        .env("KEYGATE_DATA_DIR", dir.path())
+        .env("KEYGATE_ADDR", addr.to_string())
+        .env("KEYGATE_MASTER_KEY", master_key)
+        .env("RUST_LOG", "debug")
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let base = format!("http://{addr}");
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let mut token = None;
+    for _ in 0..100 {
+        let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+        if let Some(rest) = text.split("setup?token=").nth(1) {
+            token = Some(rest.split_whitespace().next().unwrap().to_owned());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let token = token.expect("setup URL logged");
+    let first = "first secret passphrase";
+    let second = "second secret passphrase";
+    let setup = client
+        .post(format!("{base}/rpc/setup"))
+        .header("origin", &base)
+        .form(&[
+            ("token", token.as_str()),
+            ("org_name", "Acme"),
+            ("display_name", "Olivia"),
+            ("email", "owner@acme.test"),
+            ("password", first),
+            ("password_confirm", first),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(setup.status(), StatusCode::OK);
+    // A second browser signs in and changes the password.
+    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let login = client
+        .post(format!("{base}/api/auth/login"))
+        .json(&serde_json::json!({ "email": "owner@acme.test", "password": first }))
+        .send()
+        .await
+        .unwrap();
+    let session_id = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .split('=')
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let changed = client
+        .post(format!("{base}/rpc/change_password"))
+        .header("origin", &base)
+        .form(&[
+            ("current_password", first),
+            ("new_password", second),
+            ("confirm_password", second),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), StatusCode::OK);
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let text = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        text.contains("signed in"),
+        "the log should record the sign-in:\n{text}"
+    );
+    for secret in [first, second, session_id.as_str(), master_key] {
+        assert!(
+            !text.contains(secret),
+            "the log contains a secret ({} chars)",
+            secret.len()
+        );
+    }
+}
