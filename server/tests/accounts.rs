@@ -12,6 +12,25 @@ async fn json(res: reqwest::Response) -> Value {
     res.json().await.unwrap()
 }
 
+/// Posts the first-run setup form (password confirmed with the same value).
+async fn run_setup(
+    app: &common::TestApp,
+    client: &reqwest::Client,
+    token: &str,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    let form = [
+        ("token", token),
+        ("org_name", "Acme"),
+        ("display_name", "Olivia"),
+        ("email", email),
+        ("password", password),
+        ("password_confirm", password),
+    ];
+    app.rpc(client, "setup", &form).await
+}
+
 async fn first_run_setup_creates_the_owner_once(backend: Backend) {
     let app = spawn_app(backend).await;
     let token = app
@@ -20,52 +39,13 @@ async fn first_run_setup_creates_the_owner_once(backend: Backend) {
         .expect("a fresh install offers setup");
     let browser = app.client();
 
-    let wrong = app
-        .rpc(
-            &browser,
-            "setup",
-            &[
-                ("token", "nope"),
-                ("org_name", "Acme"),
-                ("display_name", "Olivia"),
-                ("email", "owner@acme.test"),
-                ("password", PASSWORD),
-                ("password_confirm", PASSWORD),
-            ],
-        )
-        .await;
+    let wrong = run_setup(&app, &browser, "nope", "owner@acme.test", PASSWORD).await;
     assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
 
-    let short = app
-        .rpc(
-            &browser,
-            "setup",
-            &[
-                ("token", &token),
-                ("org_name", "Acme"),
-                ("display_name", "Olivia"),
-                ("email", "owner@acme.test"),
-                ("password", "short"),
-                ("password_confirm", "short"),
-            ],
-        )
-        .await;
+    let short = run_setup(&app, &browser, &token, "owner@acme.test", "short").await;
     assert_eq!(short.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
-    let ok = app
-        .rpc(
-            &browser,
-            "setup",
-            &[
-                ("token", &token),
-                ("org_name", "Acme"),
-                ("display_name", "Olivia"),
-                ("email", "Owner@Acme.test"),
-                ("password", PASSWORD),
-                ("password_confirm", PASSWORD),
-            ],
-        )
-        .await;
+    let ok = run_setup(&app, &browser, &token, "Owner@Acme.test", PASSWORD).await;
     assert_eq!(ok.status(), StatusCode::OK, "{}", ok.text().await.unwrap());
 
     let me = browser.get(app.url("/api/me")).send().await.unwrap();
@@ -75,20 +55,7 @@ async fn first_run_setup_creates_the_owner_once(backend: Backend) {
     assert_eq!(me["role"], "owner");
     assert_eq!(me["org_name"], "Acme");
 
-    let again = app
-        .rpc(
-            &app.client(),
-            "setup",
-            &[
-                ("token", &token),
-                ("org_name", "Evil"),
-                ("display_name", "Eve"),
-                ("email", "eve@evil.test"),
-                ("password", PASSWORD),
-                ("password_confirm", PASSWORD),
-            ],
-        )
-        .await;
+    let again = run_setup(&app, &app.client(), &token, "eve@evil.test", PASSWORD).await;
     assert_eq!(again.status(), StatusCode::FORBIDDEN);
     app.finish().await;
 }
@@ -188,39 +155,30 @@ async fn password_change_ends_other_sessions(backend: Backend) {
     );
 
     let mismatch = app
-        .rpc(
+        .change_password(
             &laptop,
-            "change_password",
-            &[
-                ("current_password", PASSWORD),
-                ("new_password", "a brand new passphrase"),
-                ("confirm_password", "something else entirely"),
-            ],
+            PASSWORD,
+            "a brand new passphrase",
+            "something else entirely",
         )
         .await;
     assert_eq!(mismatch.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let wrong_current = app
-        .rpc(
+        .change_password(
             &laptop,
-            "change_password",
-            &[
-                ("current_password", "not my password"),
-                ("new_password", "a brand new passphrase"),
-                ("confirm_password", "a brand new passphrase"),
-            ],
+            "not my password",
+            "a brand new passphrase",
+            "a brand new passphrase",
         )
         .await;
     assert_eq!(wrong_current.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     let changed = app
-        .rpc(
+        .change_password(
             &laptop,
-            "change_password",
-            &[
-                ("current_password", PASSWORD),
-                ("new_password", "a brand new passphrase"),
-                ("confirm_password", "a brand new passphrase"),
-            ],
+            PASSWORD,
+            "a brand new passphrase",
+            "a brand new passphrase",
         )
         .await;
     assert_eq!(
@@ -230,29 +188,15 @@ async fn password_change_ends_other_sessions(backend: Backend) {
         changed.text().await.unwrap()
     );
 
+    assert_eq!(app.me_status(&laptop).await, StatusCode::OK);
+    assert_eq!(app.me_status(&phone).await, StatusCode::UNAUTHORIZED);
     assert_eq!(
-        laptop
-            .get(app.url("/api/me"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        phone.get(app.url("/api/me")).send().await.unwrap().status(),
+        app.login_status("owner@acme.test", PASSWORD).await,
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        app.login(&app.client(), "owner@acme.test", PASSWORD)
-            .await
-            .status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        app.login(&app.client(), "owner@acme.test", "a brand new passphrase")
-            .await
-            .status(),
+        app.login_status("owner@acme.test", "a brand new passphrase")
+            .await,
         StatusCode::OK
     );
     app.finish().await;
@@ -274,15 +218,7 @@ async fn sign_out_everywhere_ends_every_session(backend: Backend) {
     let res = app.rpc(&laptop, "sign_out_everywhere", &[]).await;
     assert_eq!(res.status(), StatusCode::OK);
     for client in [&laptop, &phone] {
-        assert_eq!(
-            client
-                .get(app.url("/api/me"))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            StatusCode::UNAUTHORIZED
-        );
+        assert_eq!(app.me_status(client).await, StatusCode::UNAUTHORIZED);
     }
     assert_eq!(
         domain::session_store::count_user_sessions(&app.state.db, owner.id)
@@ -296,18 +232,14 @@ async fn sign_out_everywhere_ends_every_session(backend: Backend) {
 async fn members_are_refused_admin_functions(backend: Backend) {
     let app = spawn_app(backend).await;
     app.create_owner("owner@acme.test").await;
-    let owner = app.client();
-    app.login(&owner, "owner@acme.test", PASSWORD).await;
+    let owner = app.signed_in("owner@acme.test", PASSWORD).await;
     let created = app
-        .rpc(
+        .create_user(
             &owner,
-            "users_create",
-            &[
-                ("display_name", "Max"),
-                ("email", "max@acme.test"),
-                ("role", "member"),
-                ("password", "member password 1"),
-            ],
+            "Max",
+            "max@acme.test",
+            "member",
+            "member password 1",
         )
         .await;
     assert_eq!(
@@ -317,15 +249,12 @@ async fn members_are_refused_admin_functions(backend: Backend) {
         created.text().await.unwrap()
     );
     let duplicate = app
-        .rpc(
+        .create_user(
             &owner,
-            "users_create",
-            &[
-                ("display_name", "Max"),
-                ("email", "MAX@acme.test"),
-                ("role", "member"),
-                ("password", "member password 1"),
-            ],
+            "Max",
+            "MAX@acme.test",
+            "member",
+            "member password 1",
         )
         .await;
     assert_eq!(duplicate.status(), StatusCode::CONFLICT);
@@ -363,26 +292,15 @@ async fn members_are_refused_admin_functions(backend: Backend) {
 async fn disabling_a_user_signs_them_out_and_keeps_them_out(backend: Backend) {
     let app = spawn_app(backend).await;
     app.create_owner("owner@acme.test").await;
-    let owner = app.client();
-    app.login(&owner, "owner@acme.test", PASSWORD).await;
+    let owner = app.signed_in("owner@acme.test", PASSWORD).await;
     let created: Value = app
-        .rpc(
-            &owner,
-            "users_create",
-            &[
-                ("display_name", "Max"),
-                ("email", "max@acme.test"),
-                ("role", "admin"),
-                ("password", "member password 1"),
-            ],
-        )
+        .create_user(&owner, "Max", "max@acme.test", "admin", "member password 1")
         .await
         .json()
         .await
         .unwrap();
     let id = created["id"].to_string();
-    let max = app.client();
-    app.login(&max, "max@acme.test", "member password 1").await;
+    let max = app.signed_in("max@acme.test", "member password 1").await;
 
     let res = app
         .rpc(
@@ -392,14 +310,9 @@ async fn disabling_a_user_signs_them_out_and_keeps_them_out(backend: Backend) {
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(app.me_status(&max).await, StatusCode::UNAUTHORIZED);
     assert_eq!(
-        max.get(app.url("/api/me")).send().await.unwrap().status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        app.login(&app.client(), "max@acme.test", "member password 1")
-            .await
-            .status(),
+        app.login_status("max@acme.test", "member password 1").await,
         StatusCode::UNAUTHORIZED
     );
     app.finish().await;
@@ -408,21 +321,10 @@ async fn disabling_a_user_signs_them_out_and_keeps_them_out(backend: Backend) {
 async fn role_rules_protect_owners(backend: Backend) {
     let app = spawn_app(backend).await;
     let owner_model = app.create_owner("owner@acme.test").await;
-    let owner = app.client();
-    app.login(&owner, "owner@acme.test", PASSWORD).await;
-    app.rpc(
-        &owner,
-        "users_create",
-        &[
-            ("display_name", "Ada"),
-            ("email", "ada@acme.test"),
-            ("role", "admin"),
-            ("password", "admin password 1"),
-        ],
-    )
-    .await;
-    let admin = app.client();
-    app.login(&admin, "ada@acme.test", "admin password 1").await;
+    let owner = app.signed_in("owner@acme.test", PASSWORD).await;
+    app.create_user(&owner, "Ada", "ada@acme.test", "admin", "admin password 1")
+        .await;
+    let admin = app.signed_in("ada@acme.test", "admin password 1").await;
     let owner_id = owner_model.id.to_string();
 
     // An admin cannot demote or disable an owner, nor create one.
@@ -443,16 +345,7 @@ async fn role_rules_protect_owners(backend: Backend) {
         .await;
     assert_eq!(disable.status(), StatusCode::FORBIDDEN);
     let make_owner = app
-        .rpc(
-            &admin,
-            "users_create",
-            &[
-                ("display_name", "Eve"),
-                ("email", "eve@acme.test"),
-                ("role", "owner"),
-                ("password", "admin password 1"),
-            ],
-        )
+        .create_user(&admin, "Eve", "eve@acme.test", "owner", "admin password 1")
         .await;
     assert_eq!(make_owner.status(), StatusCode::FORBIDDEN);
     // Nobody changes their own role.
@@ -470,8 +363,7 @@ async fn role_rules_protect_owners(backend: Backend) {
 async fn cross_site_posts_are_refused(backend: Backend) {
     let app = spawn_app(backend).await;
     app.create_owner("owner@acme.test").await;
-    let client = app.client();
-    app.login(&client, "owner@acme.test", PASSWORD).await;
+    let client = app.signed_in("owner@acme.test", PASSWORD).await;
 
     let foreign_origin = client
         .post(app.url("/rpc/logout"))
@@ -503,15 +395,7 @@ async fn cross_site_posts_are_refused(backend: Backend) {
     assert_eq!(bare_form.status(), StatusCode::FORBIDDEN);
 
     // Still signed in: none of the above changed anything.
-    assert_eq!(
-        client
-            .get(app.url("/api/me"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.me_status(&client).await, StatusCode::OK);
     app.finish().await;
 }
 
@@ -623,15 +507,7 @@ async fn sessions_expire_after_inactivity_and_absolute_lifetime(backend: Backend
     let client = idle.client();
     idle.login(&client, "owner@acme.test", PASSWORD).await;
     tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
-    assert_eq!(
-        client
-            .get(idle.url("/api/me"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(idle.me_status(&client).await, StatusCode::UNAUTHORIZED);
     idle.finish().await;
 
     let absolute = spawn_app_with(backend, |c| {
@@ -646,15 +522,7 @@ async fn sessions_expire_after_inactivity_and_absolute_lifetime(backend: Backend
         tokio::time::sleep(std::time::Duration::from_millis(600)).await;
         client.get(absolute.url("/api/me")).send().await.unwrap();
     }
-    assert_eq!(
-        client
-            .get(absolute.url("/api/me"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(absolute.me_status(&client).await, StatusCode::UNAUTHORIZED);
     absolute.finish().await;
 }
 

@@ -174,7 +174,10 @@ async fn debug_logs_never_contain_secrets() {
         .unwrap();
     assert_eq!(setup.status(), StatusCode::OK);
     // A second browser signs in and changes the password.
-    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
     let login = client
         .post(format!("{base}/api/auth/login"))
         .json(&serde_json::json!({ "email": "owner@acme.test", "password": first }))

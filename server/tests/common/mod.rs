@@ -212,6 +212,63 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The status of `GET /api/me` for `client`: 200 when signed in, 401 when not.
+    pub async fn me_status(&self, client: &reqwest::Client) -> reqwest::StatusCode {
+        client
+            .get(self.url("/api/me"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+
+    /// The status of a sign-in from a fresh client.
+    pub async fn login_status(&self, email: &str, password: &str) -> reqwest::StatusCode {
+        self.login(&self.client(), email, password).await.status()
+    }
+
+    /// A fresh client, signed in as `email` (asserts the sign-in worked).
+    pub async fn signed_in(&self, email: &str, password: &str) -> reqwest::Client {
+        let client = self.client();
+        let status = self.login(&client, email, password).await.status();
+        assert_eq!(status, reqwest::StatusCode::OK, "sign-in as {email}");
+        client
+    }
+
+    /// Creates a user through the `users_create` server function.
+    pub async fn create_user(
+        &self,
+        admin: &reqwest::Client,
+        display_name: &str,
+        email: &str,
+        role: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let form = [
+            ("display_name", display_name),
+            ("email", email),
+            ("role", role),
+            ("password", password),
+        ];
+        self.rpc(admin, "users_create", &form).await
+    }
+
+    /// Changes the signed-in user's password through the `change_password` server function.
+    pub async fn change_password(
+        &self,
+        client: &reqwest::Client,
+        current: &str,
+        new: &str,
+        confirm: &str,
+    ) -> reqwest::Response {
+        let form = [
+            ("current_password", current),
+            ("new_password", new),
+            ("confirm_password", confirm),
+        ];
+        self.rpc(client, "change_password", &form).await
+    }
+
     /// Stops the server, then starts a new one on the same data (a restart).
     pub async fn restart_with(
         &mut self,
