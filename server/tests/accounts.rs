@@ -318,6 +318,35 @@ async fn disabling_a_user_signs_them_out_and_keeps_them_out(backend: Backend) {
     app.finish().await;
 }
 
+async fn users_carry_an_optional_unique_external_id(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_owner("owner@acme.test").await;
+    let owner = app.signed_in("owner@acme.test", PASSWORD).await;
+    let form = |email: &'static str, external_id: &'static str| {
+        [
+            ("display_name", "Sam"),
+            ("email", email),
+            ("role", "member"),
+            ("password", "member password 1"),
+            ("external_id", external_id),
+        ]
+    };
+    let first = app
+        .rpc(&owner, "users_create", &form("sam@acme.test", "  ext-42 "))
+        .await;
+    assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(json(first).await["external_id"], "ext-42");
+    let blank = app
+        .rpc(&owner, "users_create", &form("kim@acme.test", ""))
+        .await;
+    assert_eq!(json(blank).await["external_id"], Value::Null);
+    let taken = app
+        .rpc(&owner, "users_create", &form("lee@acme.test", "ext-42"))
+        .await;
+    assert_eq!(taken.status(), StatusCode::CONFLICT);
+    app.finish().await;
+}
+
 async fn role_rules_protect_owners(backend: Backend) {
     let app = spawn_app(backend).await;
     let owner_model = app.create_owner("owner@acme.test").await;
@@ -571,4 +600,5 @@ on_both_databases!(
     api_errors_are_json_with_the_right_status,
     sessions_expire_after_inactivity_and_absolute_lifetime,
     a_burst_of_logins_is_hashed_with_bounded_concurrency,
+    users_carry_an_optional_unique_external_id,
 );

@@ -18,6 +18,7 @@ pub async fn users_create(
     email: String,
     role: String,
     password: String,
+    #[server(default)] external_id: Option<String>,
 ) -> Result<UserDto, AppError> {
     use crate::ssr;
     use domain::accounts::users::NewUser;
@@ -29,7 +30,7 @@ pub async fn users_create(
         email,
         role,
         password: SecretString::from(password),
-        external_id: None,
+        external_id,
     };
     let user = domain::accounts::users::create(&state.db, &state.hasher, &admin, input).await?;
     tracing::info!(actor = admin.user().id, user_id = user.id, "user created");

@@ -22,6 +22,9 @@ pub fn Field(
     #[prop(optional)] hint: Option<&'static str>,
     #[prop(optional, into)] value: Option<String>,
     #[prop(optional)] minlength: Option<u32>,
+    /// Leave the field out of the browser's required-field check.
+    #[prop(optional)]
+    optional: bool,
     error: Signal<Option<AppError>>,
 ) -> impl IntoView {
     let id = format!("field-{name}");
@@ -52,7 +55,7 @@ pub fn Field(
                 autocomplete=autocomplete
                 value=value
                 minlength=minlength
-                required
+                required=!optional
                 aria-invalid=move || message.get().map(|_| "true")
                 aria-describedby=described_by
             />

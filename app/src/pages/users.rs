@@ -79,6 +79,8 @@ pub fn UsersPage() -> impl IntoView {
                         </div>
                         <Field label="Initial password" name="password" kind="password" autocomplete="new-password"
                             hint="At least 12 characters; share it privately." minlength=12 error=create_error />
+                        <Field label="External ID" name="external_id" optional=true
+                            hint="Optional: the X-User-ID your applications send for this person." error=create_error />
                     </div>
                     <div class="form-actions">
                         <button type="submit" class="btn btn-primary" disabled=move || create.pending().get()>"Add user"</button>
@@ -107,7 +109,7 @@ fn UserTable(
         <div class="table-wrap">
             <table class="table">
                 <thead>
-                    <tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Status"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr>
+                    <tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"External ID"</th><th scope="col">"Role"</th><th scope="col">"Status"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr>
                 </thead>
                 <tbody>
                     {list.into_iter().map(|user| view! { <UserRow user my_id set_role set_disabled /> }).collect_view()}
@@ -143,6 +145,7 @@ fn UserRow(
         <tr>
             <td>{user.display_name.clone()}{is_me.then(|| view! { <span class="muted">" (you)"</span> })}</td>
             <td>{user.email.clone()}</td>
+            <td class="mono">{user.external_id.clone().unwrap_or_default()}</td>
             <td><span class=format!("badge badge-{}", role.as_str())>{role.as_str()}</span></td>
             <td>{if user.disabled {
                 view! { <span class="badge badge-disabled">"disabled"</span> }
