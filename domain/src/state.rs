@@ -42,9 +42,24 @@ impl SetupGate {
         Sha256::digest(token.as_bytes()) == Sha256::digest(candidate.as_bytes())
     }
 
-    /// Burns the token once setup has succeeded.
-    pub async fn close(&self) {
-        *self.0.lock().await = None;
+    /// Holds the gate while one setup attempt runs, so two requests with the token cannot
+    /// both create an organization. `None` if the token does not match.
+    pub async fn claim(&self, candidate: &str) -> Option<SetupClaim> {
+        use sha2::{Digest, Sha256};
+        let guard = self.0.clone().lock_owned().await;
+        let token = guard.as_deref()?;
+        (Sha256::digest(token.as_bytes()) == Sha256::digest(candidate.as_bytes()))
+            .then_some(SetupClaim(guard))
+    }
+}
+
+/// An exclusive hold on the setup token; dropping it without `complete` keeps the token live.
+pub struct SetupClaim(tokio::sync::OwnedMutexGuard<Option<String>>);
+
+impl SetupClaim {
+    /// Burns the token: setup succeeded.
+    pub fn complete(mut self) {
+        *self.0 = None;
     }
 }
 

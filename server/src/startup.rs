@@ -54,10 +54,7 @@ pub struct Prepared {
 }
 
 pub async fn prepare(config: &Config) -> Result<Prepared, StartupError> {
-    std::fs::create_dir_all(&config.data_dir).map_err(|source| StartupError::DataDir {
-        path: config.data_dir.display().to_string(),
-        source,
-    })?;
+    create_private_dir(&config.data_dir)?;
     let db = domain::db::connect_and_migrate(&config.database_url())
         .await
         .map_err(|e| StartupError::Database(e.to_string()))?;
@@ -86,6 +83,25 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartupError> {
         },
     };
     Ok(Prepared { state, setup_token })
+}
+
+/// Creates the data directory readable only by Keygate's user (it holds the key file).
+fn create_private_dir(path: &Path) -> Result<(), StartupError> {
+    let err = |source| StartupError::DataDir {
+        path: path.display().to_string(),
+        source,
+    };
+    if path.exists() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        builder.mode(0o700);
+    }
+    builder.create(path).map_err(err)
 }
 
 fn random_token() -> String {

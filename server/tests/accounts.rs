@@ -60,6 +60,33 @@ async fn first_run_setup_creates_the_owner_once(backend: Backend) {
     app.finish().await;
 }
 
+async fn concurrent_setups_create_exactly_one_organization(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = app.setup_token.clone().unwrap();
+    let attempts = (0..5).map(|i| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            let email = format!("owner{i}@acme.test");
+            run_setup(app, &app.client(), &token, &email, PASSWORD)
+                .await
+                .status()
+        }
+    });
+    let statuses = futures::future::join_all(attempts).await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .all(|s| [StatusCode::OK, StatusCode::FORBIDDEN, StatusCode::CONFLICT].contains(s)),
+        "{statuses:?}"
+    );
+    app.finish().await;
+}
+
 async fn rest_login_me_and_logout(backend: Backend) {
     let app = spawn_app(backend).await;
     app.create_owner("owner@acme.test").await;
@@ -601,4 +628,5 @@ on_both_databases!(
     sessions_expire_after_inactivity_and_absolute_lifetime,
     a_burst_of_logins_is_hashed_with_bounded_concurrency,
     users_carry_an_optional_unique_external_id,
+    concurrent_setups_create_exactly_one_organization,
 );

@@ -64,12 +64,12 @@ pub async fn setup(
     use domain::accounts::setup::{NewOrganization, create_organization};
     use secrecy::SecretString;
     let state = ssr::state()?;
-    if !state.setup.matches(&token).await {
+    let Some(claim) = state.setup.claim(&token).await else {
         let err =
             AppError::Forbidden("This setup link is invalid or has already been used.".into());
         ssr::answer_with(&err);
         return Err(err);
-    }
+    };
     if password != password_confirm {
         let err = AppError::validation("password_confirm", "The passwords do not match.");
         ssr::answer_with(&err);
@@ -82,7 +82,7 @@ pub async fn setup(
         password: SecretString::from(password),
     };
     let owner = create_organization(&state.db, &state.hasher, input, true).await?;
-    state.setup.close().await;
+    claim.complete();
     tracing::info!(
         user_id = owner.id,
         org_id = owner.org_id,

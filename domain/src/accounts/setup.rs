@@ -1,11 +1,12 @@
 //! First run: the first organization and its owner.
 
 use sea_orm::{
-    ActiveModelTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set, TransactionTrait,
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait,
+    QuerySelect, Set, TransactionTrait,
 };
 use secrecy::SecretString;
 
-use crate::entities::{organization, user};
+use crate::entities::{organization, user, vault_meta};
 use crate::error::DomainError;
 use crate::password::{PasswordHasher, validate_new_password};
 use crate::types::{Email, Role, parse_display_name, parse_org_name};
@@ -38,6 +39,14 @@ pub async fn create_organization(
     let password_hash = hasher.hash(input.password).await?;
 
     let txn = db.begin().await?;
+    if only_if_empty && txn.get_database_backend() == DbBackend::Postgres {
+        // Replicas may race to finish setup: serialise on the vault's one row so the count
+        // below cannot be stale. (SQLite already allows one writer at a time.)
+        vault_meta::Entity::find_by_id(1)
+            .lock_exclusive()
+            .one(&txn)
+            .await?;
+    }
     if only_if_empty && user::Entity::find().count(&txn).await? > 0 {
         return Err(DomainError::Conflict("Keygate is already set up.".into()));
     }
