@@ -374,6 +374,21 @@ async fn users_carry_an_optional_unique_external_id(backend: Backend) {
     app.finish().await;
 }
 
+async fn admins_rename_the_organization(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_owner("owner@acme.test").await;
+    let owner = app.signed_in("owner@acme.test", PASSWORD).await;
+    let blank = app.rpc(&owner, "org_rename", &[("name", "   ")]).await;
+    assert_eq!(blank.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let renamed = app
+        .rpc(&owner, "org_rename", &[("name", " Acme Holdings ")])
+        .await;
+    assert_eq!(renamed.status(), StatusCode::OK);
+    let me = json(owner.get(app.url("/api/me")).send().await.unwrap()).await;
+    assert_eq!(me["org_name"], "Acme Holdings");
+    app.finish().await;
+}
+
 async fn role_rules_protect_owners(backend: Backend) {
     let app = spawn_app(backend).await;
     let owner_model = app.create_owner("owner@acme.test").await;
@@ -629,4 +644,5 @@ on_both_databases!(
     a_burst_of_logins_is_hashed_with_bounded_concurrency,
     users_carry_an_optional_unique_external_id,
     concurrent_setups_create_exactly_one_organization,
+    admins_rename_the_organization,
 );
