@@ -1,26 +1,30 @@
 //! Password policy and argon2id hashing.
 //!
 //! Hashing costs 19 MiB and tens of milliseconds of CPU, so it runs on the blocking pool behind
-//! a semaphore: a burst of logins queues instead of allocating 19 MiB per request at once.
+//! a semaphore: a burst of logins queues instead of allocating 19 MiB per request at once. The
+//! 19 MiB working memory is allocated once per permit and reused: the system allocator would
+//! otherwise keep every blocking thread's freed block (measured: 370 MiB RSS after a burst of
+//! 200 sign-ins with fresh allocations, 60 MiB with reuse).
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
-use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::phc::{Output, PasswordHash, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
 
 use crate::error::DomainError;
 
+/// Argon2 working memory for one hash (m_cost blocks of 1 KiB).
+type Memory = Vec<Block>;
+
 pub const MIN_PASSWORD_CHARS: usize = 12;
 pub const MAX_PASSWORD_CHARS: usize = 256;
 
 /// OWASP's argon2id recommendation: m = 19 MiB, t = 2, p = 1.
-fn argon2() -> Result<Argon2<'static>, DomainError> {
-    let params = Params::new(19 * 1024, 2, 1, None)
-        .map_err(|e| DomainError::internal("argon2 parameters", e))?;
-    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+fn owasp_params() -> Result<Params, DomainError> {
+    Params::new(19 * 1024, 2, 1, None).map_err(|e| DomainError::internal("argon2 parameters", e))
 }
 
 /// Checks length rules; `field` names the form field for the error message.
@@ -53,6 +57,8 @@ pub struct PasswordHasher {
     dummy_hash: Arc<str>,
     in_flight: Arc<AtomicUsize>,
     peak_in_flight: Arc<AtomicUsize>,
+    /// Reusable working memory; never holds more buffers than there are permits.
+    memory: Arc<Mutex<Vec<Memory>>>,
 }
 
 impl std::fmt::Debug for PasswordHasher {
@@ -74,12 +80,13 @@ impl PasswordHasher {
                 .map(char::from)
                 .collect()
         };
-        let dummy_hash = hash_blocking(&SecretString::from(random))?;
+        let dummy_hash = hash_with(&SecretString::from(random), &mut Vec::new())?;
         Ok(Self {
             permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
             dummy_hash: dummy_hash.into(),
             in_flight: Arc::default(),
             peak_in_flight: Arc::default(),
+            memory: Arc::default(),
         })
     }
 
@@ -97,7 +104,7 @@ impl PasswordHasher {
     /// Runs `work` on the blocking pool once a permit is free.
     async fn run_blocking<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> Result<T, DomainError> + Send + 'static,
+        work: impl FnOnce(&mut Memory) -> Result<T, DomainError> + Send + 'static,
     ) -> Result<T, DomainError> {
         let _permit = self
             .permits
@@ -106,10 +113,19 @@ impl PasswordHasher {
             .map_err(|e| DomainError::internal("hasher closed", e))?;
         let in_flight = self.in_flight.clone();
         let peak = self.peak_in_flight.clone();
+        let pool = self.memory.clone();
         tokio::task::spawn_blocking(move || {
             let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
             peak.fetch_max(now, Ordering::SeqCst);
-            let result = work();
+            let mut memory = pool
+                .lock()
+                .ok()
+                .and_then(|mut p| p.pop())
+                .unwrap_or_default();
+            let result = work(&mut memory);
+            if let Ok(mut pool) = pool.lock() {
+                pool.push(memory);
+            }
             in_flight.fetch_sub(1, Ordering::SeqCst);
             result
         })
@@ -118,7 +134,8 @@ impl PasswordHasher {
     }
 
     pub async fn hash(&self, password: SecretString) -> Result<String, DomainError> {
-        self.run_blocking(move || hash_blocking(&password)).await
+        self.run_blocking(move |memory| hash_with(&password, memory))
+            .await
     }
 
     /// Verifies `password` against `stored`, or against the dummy hash when `stored` is `None`
@@ -131,25 +148,71 @@ impl PasswordHasher {
         let known = stored.is_some();
         let hash = stored.unwrap_or_else(|| self.dummy_hash.to_string());
         let matches = self
-            .run_blocking(move || verify_blocking(&password, &hash))
+            .run_blocking(move |memory| verify_with(&password, &hash, memory))
             .await?;
         Ok(known && matches)
     }
 }
 
-fn hash_blocking(password: &SecretString) -> Result<String, DomainError> {
-    let hash = argon2()?
-        .hash_password(password.expose_secret().as_bytes())
-        .map_err(|e| DomainError::internal("hashing", e))?;
-    Ok(hash.to_string())
+/// Runs argon2id for `params` into `out`, growing `memory` to the needed size once.
+fn argon2id_into(
+    params: Params,
+    password: &SecretString,
+    salt: &[u8],
+    out: &mut [u8],
+    memory: &mut Memory,
+) -> Result<(), DomainError> {
+    let blocks = params.block_count();
+    if memory.len() < blocks {
+        memory.resize(blocks, Block::default());
+    }
+    let working = memory
+        .get_mut(..blocks)
+        .ok_or_else(|| DomainError::Internal("argon2 memory".into()))?;
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+        .hash_password_into_with_memory(password.expose_secret().as_bytes(), salt, out, working)
+        .map_err(|e| DomainError::internal("hashing", e))
 }
 
-fn verify_blocking(password: &SecretString, hash: &str) -> Result<bool, DomainError> {
-    match argon2()?.verify_password(password.expose_secret().as_bytes(), hash) {
-        Ok(()) => Ok(true),
-        Err(argon2::password_hash::Error::PasswordInvalid) => Ok(false),
-        Err(e) => Err(DomainError::internal("verifying", e)),
+/// A new PHC string (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`) for `password`.
+fn hash_with(password: &SecretString, memory: &mut Memory) -> Result<String, DomainError> {
+    let params = owasp_params()?;
+    let salt = argon2::password_hash::generate_salt();
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    argon2id_into(params.clone(), password, &salt, &mut out, memory)?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: (&params)
+            .try_into()
+            .map_err(|e| DomainError::internal("hash parameters", e))?,
+        salt: Some(Salt::new(&salt).map_err(|e| DomainError::internal("salt", e))?),
+        hash: Some(Output::new(&out).map_err(|e| DomainError::internal("hash output", e))?),
+    };
+    Ok(phc.to_string())
+}
+
+/// Checks `password` against a stored argon2id PHC string (with its own parameters).
+fn verify_with(
+    password: &SecretString,
+    stored: &str,
+    memory: &mut Memory,
+) -> Result<bool, DomainError> {
+    let phc = PasswordHash::new(stored).map_err(|e| DomainError::internal("stored hash", e))?;
+    if Algorithm::try_from(phc.algorithm.as_str()) != Ok(Algorithm::Argon2id) {
+        return Err(DomainError::Internal("stored hash is not argon2id".into()));
     }
+    let params = Params::try_from(&phc).map_err(|e| DomainError::internal("stored hash", e))?;
+    let (Some(salt), Some(expected)) = (&phc.salt, &phc.hash) else {
+        return Err(DomainError::Internal(
+            "stored hash lacks salt or output".into(),
+        ));
+    };
+    let mut out = vec![0u8; expected.len()];
+    argon2id_into(params, password, salt.as_ref(), &mut out, memory)?;
+    let computed = Output::new(&out).map_err(|e| DomainError::internal("hash output", e))?;
+    // `Output`'s equality is constant-time.
+    Ok(&computed == expected)
 }
 
 #[cfg(test)]
@@ -190,6 +253,40 @@ mod tests {
         assert!(
             !hasher
                 .verify(secret("wrong horse battery"), Some(hash))
+                .await
+                .unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn hashes_interoperate_with_the_reference_argon2_implementation() {
+        use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+        let hasher = PasswordHasher::new(1).unwrap();
+        let ours = hasher.hash(secret("interop password 1")).await.unwrap();
+        let reference = Argon2::new(Algorithm::Argon2id, Version::V0x13, owasp_params().unwrap());
+        assert!(
+            reference
+                .verify_password(b"interop password 1", ours.as_str())
+                .is_ok()
+        );
+        assert!(
+            reference
+                .verify_password(b"interop password 2", ours.as_str())
+                .is_err()
+        );
+        let theirs = reference
+            .hash_password(b"interop password 1")
+            .unwrap()
+            .to_string();
+        assert!(
+            hasher
+                .verify(secret("interop password 1"), Some(theirs.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !hasher
+                .verify(secret("interop password 2"), Some(theirs))
                 .await
                 .unwrap()
         );
