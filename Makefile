@@ -66,7 +66,7 @@ step = printf '\n==> %s\n' "$(1)"; _s=$$(date +%s); $(2); printf '<== %s (%ss)\n
 # The test steps must run in order, even under `make -j`.
 .NOTPARALLEL:
 
-.PHONY: help setup run test test-steps fmt-check wasm-deps clippy clippy-wasm build cargo-test e2e
+.PHONY: help setup run test test-steps fmt-check wasm-deps release clippy clippy-wasm build cargo-test e2e
 
 help:
 	@echo "make setup | make run | make test | make e2e"
@@ -86,7 +86,7 @@ test:
 	printf '\nmake test %s in %dm%02ds (%ss wall clock)\n' "$$res" $$((_t / 60)) $$((_t % 60)) "$$_t"; \
 	exit $$rc
 
-test-steps: setup fmt-check wasm-deps clippy clippy-wasm build cargo-test e2e
+test-steps: setup fmt-check wasm-deps clippy clippy-wasm build cargo-test e2e release
 
 fmt-check:
 	@$(call step,cargo fmt --check,cargo fmt --all -- --check)
@@ -106,6 +106,12 @@ build:
 
 cargo-test:
 	@$(call step,cargo test (SQLite + PostgreSQL),$(LEPTOS_ENV) KEYGATE_TEST_PG_URL=$(KEYGATE_TEST_PG_URL) cargo test $(WORKSPACE))
+
+# The release build is what `make run` serves: prove it builds and report the WASM size.
+release:
+	@$(call step,cargo leptos build --release,cargo leptos build --release)
+	@wasm=target/site/pkg/keygate.wasm; \
+	printf 'release WASM: %d bytes raw, %d bytes gzip -9\n' "$$(stat -c %s $$wasm)" "$$(gzip -9 -c $$wasm | wc -c)"
 
 e2e:
 	@$(call step,playwright,cd end2end && npx playwright test)
