@@ -8,6 +8,7 @@ use tokio::sync::Mutex;
 
 use crate::password::PasswordHasher;
 use crate::vault::MasterKey;
+use crate::vault::keyring::Keyring;
 
 /// Limits for sessions, read from configuration.
 #[derive(Clone, Copy, Debug)]
@@ -68,6 +69,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub hasher: PasswordHasher,
     pub master_key: Arc<MasterKey>,
+    /// Master-key versions that wrap every secret's data key.
+    pub keyring: Arc<Keyring>,
     pub setup: SetupGate,
     pub sessions: SessionPolicy,
 }

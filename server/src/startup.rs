@@ -9,6 +9,7 @@ use base64::Engine as _;
 use domain::AppState;
 use domain::password::PasswordHasher;
 use domain::state::{SessionPolicy, SetupGate};
+use domain::vault::keyring::Keyring;
 use domain::vault::{self, MasterKey, VaultError};
 use rand::RngCore as _;
 
@@ -64,6 +65,12 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartupError> {
     let (master_key, source_name) = resolve_master_key(config, initialised)?;
     vault::verify_or_init_canary(&db, &master_key)
         .await
+        .map_err(|error| StartupError::MasterKey {
+            source_name: source_name.clone(),
+            error,
+        })?;
+    let keyring = Keyring::load_or_init(&db, &master_key)
+        .await
         .map_err(|error| StartupError::MasterKey { source_name, error })?;
 
     let hasher =
@@ -76,6 +83,7 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartupError> {
         db,
         hasher,
         master_key: Arc::new(master_key),
+        keyring: Arc::new(keyring),
         setup: SetupGate::with_token(setup_token.clone()),
         sessions: SessionPolicy {
             idle_timeout: config.session_idle_timeout,

@@ -9,6 +9,11 @@ use keygate_server::config::Redacted;
 
 async fn the_master_key_must_match_the_database(backend: Backend) {
     let mut app = spawn_app(backend).await;
+    assert_eq!(
+        app.state.keyring.current_version(),
+        1,
+        "first start creates keyring version 1"
+    );
     let key_file = app.config.master_key_path();
     let key_text = std::fs::read_to_string(&key_file).unwrap();
     let mode = {

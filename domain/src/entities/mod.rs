@@ -4,4 +4,5 @@ pub mod login_throttle;
 pub mod organization;
 pub mod session;
 pub mod user;
+pub mod vault_key;
 pub mod vault_meta;

@@ -1,4 +1,5 @@
-//! The master key and the start-up canary.
+//! The master key and the start-up canary; the keyring and envelope encryption live in
+//! `keyring` and `envelope`.
 //!
 //! The master key never leaves this module in printable form: `MasterKey`'s `Debug` prints
 //! nothing of it, and it is zeroed when dropped. Later envelope encryption wraps per-secret data
@@ -14,6 +15,14 @@ use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::entities::vault_meta;
+
+pub mod envelope;
+pub mod keyring;
+
+/// HKDF `info` for the key that seals the keyring's master-key versions (and so every secret).
+pub const PURPOSE_SECRETS: &[u8] = b"keygate/v1/secrets";
+/// HKDF `info` for the key that will sign tokens: never the same key as for secrets.
+pub const PURPOSE_TOKEN_SIGNING: &[u8] = b"keygate/v1/token-signing";
 
 const KEY_LEN: usize = 32;
 const NONCE_LEN: usize = 12;
@@ -36,6 +45,8 @@ pub enum VaultError {
     Crypto,
     #[error("vault storage error: {0}")]
     Storage(String),
+    #[error("no keyring version {0}")]
+    UnknownVersion(i32),
 }
 
 /// The 256-bit master key.
@@ -81,9 +92,31 @@ impl MasterKey {
         Ok(Self { bytes })
     }
 
+    /// A key from exactly 32 raw bytes (an unwrapped data key or keyring version).
+    pub fn from_bytes(raw: &[u8]) -> Result<Self, VaultError> {
+        let array: [u8; KEY_LEN] = raw.try_into().map_err(|_| VaultError::Crypto)?;
+        Ok(Self {
+            bytes: Zeroizing::new(array),
+        })
+    }
+
+    /// The raw key, for wrapping it under another key. Handle with care.
+    pub(crate) fn expose_bytes(&self) -> &[u8] {
+        self.bytes.as_ref()
+    }
+
     /// The key as standard base64, for writing the key file. Handle with care.
     pub fn to_base64(&self) -> Zeroizing<String> {
         Zeroizing::new(STANDARD.encode(self.bytes.as_ref()))
+    }
+
+    /// A key for one purpose, derived with HKDF-SHA256 so purposes never share a key.
+    pub fn derive(&self, purpose: &[u8]) -> Result<MasterKey, VaultError> {
+        let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
+        hkdf::Hkdf::<sha2::Sha256>::new(Some(b"keygate"), self.bytes.as_ref())
+            .expand(purpose, bytes.as_mut())
+            .map_err(|_| VaultError::Crypto)?;
+        Ok(Self { bytes })
     }
 
     fn cipher(&self) -> Result<Aes256Gcm, VaultError> {
@@ -228,6 +261,20 @@ mod tests {
         let parsed = MasterKey::from_base64(&format!("{}\n", key.to_base64().as_str())).unwrap();
         let sealed = key.seal(b"v", b"a").unwrap();
         assert_eq!(parsed.open(&sealed, b"a").unwrap().as_slice(), b"v");
+    }
+
+    #[test]
+    fn purposes_get_different_keys() {
+        let root = MasterKey::generate();
+        let secrets = root.derive(PURPOSE_SECRETS).unwrap();
+        let signing = root.derive(PURPOSE_TOKEN_SIGNING).unwrap();
+        assert_ne!(secrets.to_base64().as_str(), signing.to_base64().as_str());
+        assert_ne!(secrets.to_base64().as_str(), root.to_base64().as_str());
+        // Deterministic: the same root derives the same key after a restart.
+        assert_eq!(
+            root.derive(PURPOSE_SECRETS).unwrap().to_base64().as_str(),
+            secrets.to_base64().as_str()
+        );
     }
 
     #[test]
