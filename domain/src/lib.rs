@@ -9,6 +9,7 @@ pub mod db;
 pub mod entities;
 pub mod error;
 pub mod password;
+pub mod projects;
 pub mod providers;
 pub mod session_store;
 pub mod state;

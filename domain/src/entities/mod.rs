@@ -2,6 +2,7 @@
 
 pub mod login_throttle;
 pub mod organization;
+pub mod project;
 pub mod session;
 pub mod user;
 pub mod vault_key;

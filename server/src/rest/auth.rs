@@ -49,3 +49,23 @@ pub async fn me(State(state): State<AppState>, auth: AuthSession) -> Result<Json
     let org = domain::accounts::org::get(&state.db, &user).await?;
     Ok(Json(MeDto::new(&user, &org)))
 }
+
+/// The signed-in admin or owner of a REST request (401 without a session, 403 for members).
+pub struct RestAdmin(pub domain::auth::Admin);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RestAdmin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        let auth = AuthSession::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::from(app::error::AppError::Internal))?;
+        let user = auth
+            .user
+            .ok_or_else(|| ApiError::from(app::error::AppError::Unauthorized))?;
+        Ok(Self(domain::auth::Admin::new(user)?))
+    }
+}

@@ -1,0 +1,191 @@
+//! `/api/admin/projects`: list, create, read, update, activate, deactivate. Never delete.
+
+use axum::Json;
+use axum::extract::{FromRequestParts, State};
+use axum::http::StatusCode;
+use domain::AppState;
+use domain::entities::project;
+use domain::projects::{self, ProjectFilter};
+use serde::{Deserialize, Serialize};
+
+use super::auth::RestAdmin;
+use super::error::{ApiError, ApiJson};
+
+/// A project as the REST API shows it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectBody {
+    id: i32,
+    name: String,
+    description: String,
+    active: bool,
+    storage_used_bytes: i64,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<project::Model> for ProjectBody {
+    fn from(p: project::Model) -> Self {
+        Self {
+            id: p.id,
+            name: p.name,
+            description: p.description,
+            active: p.active,
+            storage_used_bytes: p.storage_used_bytes,
+            created_at: p.created_at.to_rfc3339(),
+            updated_at: p.updated_at.to_rfc3339(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct ProjectList {
+    projects: Vec<ProjectBody>,
+    total: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    name: Option<String>,
+    /// `active` or `inactive`.
+    status: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateProject {
+    name: String,
+    #[serde(default)]
+    description: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateProject {
+    name: Option<String>,
+    description: Option<String>,
+}
+
+/// A numeric id from the path; anything else names no project.
+pub struct ProjectId(i32);
+
+impl<S: Send + Sync> FromRequestParts<S> for ProjectId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| ApiError::not_found())?;
+        raw.parse()
+            .map(ProjectId)
+            .map_err(|_| ApiError::not_found())
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    RestAdmin(admin): RestAdmin,
+    query: Result<axum::extract::Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<ProjectList>, ApiError> {
+    let axum::extract::Query(query) =
+        query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))?;
+    let active = match query.status.as_deref() {
+        None | Some("") | Some("all") => None,
+        Some("active") => Some(true),
+        Some("inactive") => Some(false),
+        Some(_) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                "status must be active, inactive or all.",
+            ));
+        }
+    };
+    let filter = ProjectFilter {
+        name_contains: query.name,
+        active,
+    };
+    let found = projects::list(&state.db, &admin, &filter).await?;
+    let total = found.len();
+    Ok(Json(ProjectList {
+        projects: found.into_iter().map(ProjectBody::from).collect(),
+        total,
+    }))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    RestAdmin(admin): RestAdmin,
+    ApiJson(body): ApiJson<CreateProject>,
+) -> Result<(StatusCode, Json<ProjectBody>), ApiError> {
+    let created = projects::create(&state.db, &admin, &body.name, &body.description).await?;
+    tracing::info!(
+        actor = admin.user().id,
+        project_id = created.id,
+        "project created"
+    );
+    Ok((StatusCode::CREATED, Json(created.into())))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    RestAdmin(admin): RestAdmin,
+    ProjectId(id): ProjectId,
+) -> Result<Json<ProjectBody>, ApiError> {
+    Ok(Json(projects::get(&state.db, &admin, id).await?.into()))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    RestAdmin(admin): RestAdmin,
+    ProjectId(id): ProjectId,
+    ApiJson(body): ApiJson<UpdateProject>,
+) -> Result<Json<ProjectBody>, ApiError> {
+    let updated = projects::update(
+        &state.db,
+        &admin,
+        id,
+        body.name.as_deref(),
+        body.description.as_deref(),
+    )
+    .await?;
+    Ok(Json(updated.into()))
+}
+
+pub async fn activate(
+    State(state): State<AppState>,
+    RestAdmin(admin): RestAdmin,
+    ProjectId(id): ProjectId,
+) -> Result<Json<ProjectBody>, ApiError> {
+    Ok(Json(
+        projects::set_active(&state.db, &admin, id, true)
+            .await?
+            .into(),
+    ))
+}
+
+pub async fn deactivate(
+    State(state): State<AppState>,
+    RestAdmin(admin): RestAdmin,
+    ProjectId(id): ProjectId,
+) -> Result<Json<ProjectBody>, ApiError> {
+    Ok(Json(
+        projects::set_active(&state.db, &admin, id, false)
+            .await?
+            .into(),
+    ))
+}
+
+/// Projects are never deleted: their keys' history and the audit trail stay intact.
+pub async fn delete() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "Projects are never deleted; deactivate the project instead.",
+    )
+}
