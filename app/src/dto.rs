@@ -66,6 +66,17 @@ pub struct OrgDto {
     pub created_at: String,
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectDto {
+    pub id: i32,
+    pub name: String,
+    pub description: String,
+    pub active: bool,
+    pub storage_used_bytes: i64,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
 #[cfg(feature = "ssr")]
 mod from_domain {
     use super::*;
@@ -105,6 +116,19 @@ mod from_domain {
                 disabled: u.disabled,
                 external_id: u.external_id.clone(),
                 created_at: u.created_at.to_rfc3339(),
+            }
+        }
+    }
+
+    impl From<&domain::entities::project::Model> for ProjectDto {
+        fn from(p: &domain::entities::project::Model) -> Self {
+            ProjectDto {
+                id: p.id,
+                name: p.name.clone(),
+                description: p.description.clone(),
+                active: p.active,
+                storage_used_bytes: p.storage_used_bytes,
+                created_at: p.created_at.to_rfc3339(),
             }
         }
     }

@@ -4,4 +4,5 @@
 pub mod account;
 pub mod auth;
 pub mod org;
+pub mod projects;
 pub mod users;

@@ -3,6 +3,7 @@ pub mod dashboard;
 pub mod login;
 pub mod not_found;
 pub mod placeholders;
+pub mod projects;
 pub mod settings;
 pub mod setup;
 pub mod users;

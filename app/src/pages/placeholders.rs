@@ -26,14 +26,6 @@ pub fn KeysPage() -> impl IntoView {
 }
 
 #[component]
-pub fn ProjectsPage() -> impl IntoView {
-    view! {
-        <Empty title="Projects" heading="No projects yet"
-            body="Projects group provider keys and Keygate keys, with their own budgets and limits." />
-    }
-}
-
-#[component]
 pub fn UsagePage() -> impl IntoView {
     view! {
         <Empty title="Usage" heading="No usage recorded"
