@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Backend, PASSWORD, spawn_app, spawn_app_with};
+use common::{Backend, PASSWORD, spawn_app, spawn_app_with, spawn_with_owner};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -257,9 +257,7 @@ async fn sign_out_everywhere_ends_every_session(backend: Backend) {
 }
 
 async fn members_are_refused_admin_functions(backend: Backend) {
-    let app = spawn_app(backend).await;
-    app.create_owner("owner@acme.test").await;
-    let owner = app.signed_in("owner@acme.test", PASSWORD).await;
+    let (app, owner) = spawn_with_owner(backend).await;
     let created = app
         .create_user(
             &owner,
@@ -317,9 +315,7 @@ async fn members_are_refused_admin_functions(backend: Backend) {
 }
 
 async fn disabling_a_user_signs_them_out_and_keeps_them_out(backend: Backend) {
-    let app = spawn_app(backend).await;
-    app.create_owner("owner@acme.test").await;
-    let owner = app.signed_in("owner@acme.test", PASSWORD).await;
+    let (app, owner) = spawn_with_owner(backend).await;
     let created: Value = app
         .create_user(&owner, "Max", "max@acme.test", "admin", "member password 1")
         .await
@@ -346,9 +342,7 @@ async fn disabling_a_user_signs_them_out_and_keeps_them_out(backend: Backend) {
 }
 
 async fn users_carry_an_optional_unique_external_id(backend: Backend) {
-    let app = spawn_app(backend).await;
-    app.create_owner("owner@acme.test").await;
-    let owner = app.signed_in("owner@acme.test", PASSWORD).await;
+    let (app, owner) = spawn_with_owner(backend).await;
     let form = |email: &'static str, external_id: &'static str| {
         [
             ("display_name", "Sam"),
@@ -375,9 +369,7 @@ async fn users_carry_an_optional_unique_external_id(backend: Backend) {
 }
 
 async fn admins_rename_the_organization(backend: Backend) {
-    let app = spawn_app(backend).await;
-    app.create_owner("owner@acme.test").await;
-    let owner = app.signed_in("owner@acme.test", PASSWORD).await;
+    let (app, owner) = spawn_with_owner(backend).await;
     let blank = app.rpc(&owner, "org_rename", &[("name", "   ")]).await;
     assert_eq!(blank.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let renamed = app

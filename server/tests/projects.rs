@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Backend, PASSWORD, spawn_app};
+use common::{Backend, PASSWORD, spawn_with_owner};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -13,9 +13,7 @@ async fn body(res: reqwest::Response) -> Value {
 }
 
 async fn admins_manage_projects_that_are_never_deleted(backend: Backend) {
-    let app = spawn_app(backend).await;
-    app.create_owner("owner@acme.test").await;
-    let owner = app.signed_in("owner@acme.test", PASSWORD).await;
+    let (app, owner) = spawn_with_owner(backend).await;
     let url = app.url("/api/admin/projects");
 
     let created = owner
@@ -104,9 +102,7 @@ async fn admins_manage_projects_that_are_never_deleted(backend: Backend) {
 }
 
 async fn project_input_is_validated(backend: Backend) {
-    let app = spawn_app(backend).await;
-    app.create_owner("owner@acme.test").await;
-    let owner = app.signed_in("owner@acme.test", PASSWORD).await;
+    let (app, owner) = spawn_with_owner(backend).await;
     let url = app.url("/api/admin/projects");
     let cases = [
         (json!({ "name": "" }), StatusCode::UNPROCESSABLE_ENTITY),
@@ -151,9 +147,7 @@ async fn project_input_is_validated(backend: Backend) {
 }
 
 async fn projects_are_private_to_admins_of_their_organization(backend: Backend) {
-    let app = spawn_app(backend).await;
-    app.create_owner("owner@acme.test").await;
-    let owner = app.signed_in("owner@acme.test", PASSWORD).await;
+    let (app, owner) = spawn_with_owner(backend).await;
     let created = body(
         owner
             .post(app.url("/api/admin/projects"))

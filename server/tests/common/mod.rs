@@ -106,6 +106,15 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, |_| {}).await
 }
 
+/// A server with an organization "Acme" whose owner is `owner@acme.test`, and that owner's
+/// signed-in client.
+pub async fn spawn_with_owner(backend: Backend) -> (TestApp, reqwest::Client) {
+    let app = spawn_app(backend).await;
+    app.create_owner("owner@acme.test").await;
+    let owner = app.signed_in("owner@acme.test", PASSWORD).await;
+    (app, owner)
+}
+
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let database = TestDatabase::create(backend).await;
