@@ -3,7 +3,7 @@
 //! seals carry AAD naming the purpose, organization, record and field, so a ciphertext copied
 //! into another row, organization or field does not open.
 
-use zeroize::Zeroizing;
+use secrecy::SecretSlice;
 
 use super::keyring::Keyring;
 use super::{MasterKey, VaultError};
@@ -76,14 +76,17 @@ impl Keyring {
         MasterKey::from_bytes(&raw)
     }
 
-    /// Opens a sealed secret in its own context.
+    /// Opens a sealed secret in its own context. The plaintext comes back in a redacting,
+    /// zeroizing box: `Debug` prints nothing of it.
     pub fn open(
         &self,
         context: &SecretContext<'_>,
         sealed: &SealedSecret,
-    ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
-        self.unwrap_data_key(context, sealed)?
-            .open(&sealed.ciphertext, &context.aad())
+    ) -> Result<SecretSlice<u8>, VaultError> {
+        let plaintext = self
+            .unwrap_data_key(context, sealed)?
+            .open(&sealed.ciphertext, &context.aad())?;
+        Ok(SecretSlice::from(plaintext.to_vec()))
     }
 
     /// Re-wraps the data key under the newest version; the ciphertext itself is unchanged, so
@@ -110,6 +113,8 @@ impl Keyring {
 mod tests {
     use std::collections::HashSet;
 
+    use secrecy::ExposeSecret as _;
+
     use super::*;
 
     fn ctx<'a>(org_id: i32, record: &'a str, field: &'a str) -> SecretContext<'a> {
@@ -130,11 +135,15 @@ mod tests {
         let ring = keyring();
         let c = ctx(1, "provider_keys:1", "secret");
         let sealed = ring.seal(&c, b"sk-proj-abc123").unwrap();
-        assert_eq!(
-            ring.open(&c, &sealed).unwrap().as_slice(),
-            b"sk-proj-abc123"
-        );
+        let opened = ring.open(&c, &sealed).unwrap();
+        assert_eq!(opened.expose_secret(), b"sk-proj-abc123");
         assert!(!sealed.ciphertext.windows(6).any(|w| w == b"sk-pro"));
+        // The opened secret's Debug output shows nothing of it.
+        let shown = format!("{opened:?}");
+        assert!(
+            !shown.contains("115, 107, 45") && !shown.contains("sk-"),
+            "{shown}"
+        );
     }
 
     #[test]
@@ -212,9 +221,12 @@ mod tests {
         assert_eq!(rewrapped.key_version, 2);
         assert_eq!(rewrapped.ciphertext, sealed.ciphertext);
         // Both the old row (not yet re-wrapped) and the new one open: no moment is unreadable.
-        assert_eq!(rotated.open(&c, &sealed).unwrap().as_slice(), b"gsk_live");
         assert_eq!(
-            rotated.open(&c, &rewrapped).unwrap().as_slice(),
+            rotated.open(&c, &sealed).unwrap().expose_secret(),
+            b"gsk_live"
+        );
+        assert_eq!(
+            rotated.open(&c, &rewrapped).unwrap().expose_secret(),
             b"gsk_live"
         );
         // Re-wrapping again is a no-op.
