@@ -25,6 +25,7 @@ import {
   SERVER_LOG,
   TOKEN_FILE,
 } from './constants';
+import { startFakeProvider } from './fake-provider';
 import { isOurServer, logTail, readIntFile, sleep, stopProcess } from './server-process';
 
 const STARTUP_TIMEOUT_MS = 60_000;
@@ -83,7 +84,10 @@ export default async function globalSetup(): Promise<void> {
   for (const [key, value] of Object.entries(process.env)) {
     if (!key.startsWith('KEYGATE_') && !key.startsWith('LEPTOS_')) env[key] = value;
   }
+  const fakeProvider = await startFakeProvider();
   Object.assign(env, {
+    KEYGATE_OPENAI_BASE_URL: `${fakeProvider}/v1`,
+    KEYGATE_ANTHROPIC_BASE_URL: `${fakeProvider}/anthropic`,
     KEYGATE_ADDR: `${HOST}:${PORT}`,
     KEYGATE_DATA_DIR: dataDir,
     LEPTOS_SITE_ROOT: siteRoot,

@@ -77,6 +77,50 @@ pub struct ProjectDto {
     pub created_at: String,
 }
 
+/// The providers a key can be for: (id, display name, format hint).
+pub const PROVIDERS: [(&str, &str, &str); 8] = [
+    ("openai", "OpenAI", "sk-… or sk-proj-…"),
+    ("anthropic", "Anthropic", "sk-ant-…"),
+    ("google", "Google Gemini", "AIza…"),
+    ("groq", "Groq", "gsk_…"),
+    ("xai", "xAI", "xai-…"),
+    ("openrouter", "OpenRouter", "sk-or-…"),
+    ("aws", "AWS", "AKIA… or ASIA… (access key id)"),
+    ("custom", "Custom", "any format; needs a base URL"),
+];
+
+pub fn provider_name(id: &str) -> &str {
+    PROVIDERS
+        .iter()
+        .find(|(p, _, _)| *p == id)
+        .map(|(_, name, _)| *name)
+        .unwrap_or(id)
+}
+
+/// A provider key as the browser sees it: masked, with what the viewer may do to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderKeyDto {
+    pub id: i32,
+    pub provider: String,
+    pub name: String,
+    pub description: String,
+    /// e.g. `sk-…abcd`.
+    pub masked: String,
+    pub personal: bool,
+    pub project_id: Option<i32>,
+    pub active: bool,
+    pub expired: bool,
+    pub expires_at: Option<String>,
+    pub base_url: Option<String>,
+    /// `never`, `valid`, `invalid` or `unreachable`.
+    pub verify_status: String,
+    pub verified_at: Option<String>,
+    pub verify_message: Option<String>,
+    pub created_at: String,
+    pub can_edit: bool,
+    pub can_reveal: bool,
+}
+
 #[cfg(feature = "ssr")]
 mod from_domain {
     use super::*;
@@ -129,6 +173,34 @@ mod from_domain {
                 active: p.active,
                 storage_used_bytes: p.storage_used_bytes,
                 created_at: p.created_at.to_rfc3339(),
+            }
+        }
+    }
+
+    impl ProviderKeyDto {
+        pub fn new(
+            k: &domain::entities::provider_key::Model,
+            viewer: &domain::auth::SessionUser,
+        ) -> Self {
+            use domain::provider_keys::{can_edit, can_reveal, verify::stored_details};
+            ProviderKeyDto {
+                id: k.id,
+                provider: k.provider.clone(),
+                name: k.name.clone(),
+                description: k.description.clone(),
+                masked: k.secret_hint.clone(),
+                personal: k.owner_user_id.is_some(),
+                project_id: k.project_id,
+                active: k.active,
+                expired: k.expires_at.is_some_and(|at| at <= chrono::Utc::now()),
+                expires_at: k.expires_at.map(|t| t.to_rfc3339()),
+                base_url: k.base_url.clone(),
+                verify_status: k.verify_status.clone(),
+                verified_at: k.verified_at.map(|t| t.to_rfc3339()),
+                verify_message: stored_details(k).map(|d| d.message),
+                created_at: k.created_at.to_rfc3339(),
+                can_edit: can_edit(viewer, k),
+                can_reveal: can_reveal(viewer, k),
             }
         }
     }

@@ -21,9 +21,10 @@ use crate::components::toast::{ToastRegion, provide_toasts};
 use crate::pages::{
     account::AccountPage,
     dashboard::DashboardPage,
+    keys::{MyKeysPage, OrgKeysPage},
     login::LoginPage,
     not_found::NotFoundPage,
-    placeholders::{AuditPage, KeysPage, UsagePage},
+    placeholders::{AuditPage, UsagePage},
     projects::ProjectsPage,
     settings::SettingsPage,
     setup::SetupPage,
@@ -66,7 +67,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async />
                 <ParentRoute path=path!("") view=AppLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=DashboardPage />
-                    <Route path=path!("keys") view=KeysPage />
+                    <Route path=path!("keys") view=MyKeysPage />
+                    <Route path=path!("org-keys") view=OrgKeysPage />
                     <Route path=path!("projects") view=ProjectsPage />
                     <Route path=path!("usage") view=UsagePage />
                     <Route path=path!("audit") view=AuditPage />

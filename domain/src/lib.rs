@@ -10,11 +10,13 @@ pub mod entities;
 pub mod error;
 pub mod password;
 pub mod projects;
+pub mod provider_keys;
 pub mod providers;
 pub mod session_store;
 pub mod state;
 pub mod throttle;
 pub mod types;
+pub mod upstream;
 pub mod vault;
 
 pub use error::DomainError;

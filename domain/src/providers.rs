@@ -86,7 +86,7 @@ impl ProviderKind {
     }
 
     /// The key prefixes a well-formed secret starts with (empty: no known format).
-    fn key_prefixes(self) -> &'static [&'static str] {
+    pub fn key_prefixes(self) -> &'static [&'static str] {
         match self {
             ProviderKind::OpenAi => &["sk-proj-", "sk-"],
             ProviderKind::Anthropic => &["sk-ant-"],

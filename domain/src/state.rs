@@ -7,8 +7,9 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::Mutex;
 
 use crate::password::PasswordHasher;
+use crate::upstream::Upstreams;
 use crate::vault::MasterKey;
-use crate::vault::keyring::Keyring;
+use crate::vault::live::LiveKeyring;
 
 /// Limits for sessions, read from configuration.
 #[derive(Clone, Copy, Debug)]
@@ -70,7 +71,9 @@ pub struct AppState {
     pub hasher: PasswordHasher,
     pub master_key: Arc<MasterKey>,
     /// Master-key versions that wrap every secret's data key.
-    pub keyring: Arc<Keyring>,
+    pub keyring: Arc<LiveKeyring>,
+    /// Provider endpoints and the HTTP clients that reach them.
+    pub upstreams: Upstreams,
     pub setup: SetupGate,
     pub sessions: SessionPolicy,
 }

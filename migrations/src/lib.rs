@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_accounts;
 mod m20261125_000002_vault_keyring;
 mod m20261125_000003_projects;
+mod m20261125_000004_provider_keys;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_accounts::Migration),
             Box::new(m20261125_000002_vault_keyring::Migration),
             Box::new(m20261125_000003_projects::Migration),
+            Box::new(m20261125_000004_provider_keys::Migration),
         ]
     }
 }

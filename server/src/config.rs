@@ -45,6 +45,34 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// The vault's master-key versions.
+    Vault {
+        #[command(subcommand)]
+        command: VaultCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VaultCommand {
+    /// Add a master-key version and re-wrap every secret's data key under it, in batches,
+    /// while servers keep running. Safe to interrupt; running it again resumes.
+    Rotate {
+        /// Rows re-wrapped per batch.
+        #[arg(long, default_value_t = 100)]
+        batch_size: u64,
+        /// Stop after this many rows (the rest is done by the next run).
+        #[arg(long)]
+        max_rows: Option<u64>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show master-key versions and how many secrets each one wraps.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -120,6 +148,15 @@ pub struct Config {
     )]
     pub site_root: PathBuf,
 
+    /// Let base URLs set on keys reach loopback, private and link-local addresses (tests and
+    /// private deployments). Off by default: keys cannot point Keygate at its own network.
+    #[arg(long, env = "KEYGATE_ALLOW_PRIVATE_UPSTREAMS", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub allow_private_upstreams: bool,
+
+    /// Per-provider base URLs; `None` reads `KEYGATE_<PROVIDER>_BASE_URL` from the environment.
+    #[arg(skip)]
+    pub upstream_overrides: Option<domain::upstream::Overrides>,
+
     /// Log format: `text` or `json`. Levels come from RUST_LOG (default `info`).
     #[arg(long, env = "KEYGATE_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"], global = true)]
     pub log_format: String,
@@ -169,6 +206,8 @@ impl Config {
             session_lifetime: Duration::from_secs(7 * 24 * 3600),
             site_root: PathBuf::from("target/site"),
             log_format: "text".into(),
+            allow_private_upstreams: false,
+            upstream_overrides: None,
         }
     }
 }

@@ -4,7 +4,7 @@ use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use clap::Parser as _;
-use keygate_server::config::{AdminCommand, Cli, Command, Config};
+use keygate_server::config::{AdminCommand, Cli, Command, Config, VaultCommand};
 use keygate_server::{Server, cli};
 use tracing_subscriber::EnvFilter;
 
@@ -70,6 +70,17 @@ async fn main() -> ExitCode {
         }) => cli::admin_create(&cli.config, org, email, name.as_deref())
             .await
             .map(|_| ()),
+        Some(Command::Vault {
+            command:
+                VaultCommand::Rotate {
+                    batch_size,
+                    max_rows,
+                    json,
+                },
+        }) => cli::vault_rotate(&cli.config, *batch_size, *max_rows, *json).await,
+        Some(Command::Vault {
+            command: VaultCommand::Status { json },
+        }) => cli::vault_status(&cli.config, *json).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

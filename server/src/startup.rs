@@ -9,7 +9,9 @@ use base64::Engine as _;
 use domain::AppState;
 use domain::password::PasswordHasher;
 use domain::state::{SessionPolicy, SetupGate};
+use domain::upstream::Upstreams;
 use domain::vault::keyring::Keyring;
+use domain::vault::live::LiveKeyring;
 use domain::vault::{self, MasterKey, VaultError};
 use rand::RngCore as _;
 
@@ -73,6 +75,13 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartupError> {
         .await
         .map_err(|error| StartupError::MasterKey { source_name, error })?;
 
+    let master_key = Arc::new(master_key);
+    let overrides = match &config.upstream_overrides {
+        Some(overrides) => overrides.clone(),
+        None => Upstreams::overrides_from_env().map_err(|e| StartupError::Other(e.to_string()))?,
+    };
+    let upstreams = Upstreams::new(overrides, config.allow_private_upstreams)
+        .map_err(|e| StartupError::Other(e.to_string()))?;
     let hasher =
         PasswordHasher::for_this_machine().map_err(|e| StartupError::Other(e.to_string()))?;
     let setup_needed = domain::accounts::setup::is_needed(&db)
@@ -82,8 +91,9 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartupError> {
     let state = AppState {
         db,
         hasher,
-        master_key: Arc::new(master_key),
-        keyring: Arc::new(keyring),
+        keyring: Arc::new(LiveKeyring::new(master_key.clone(), keyring)),
+        master_key,
+        upstreams,
         setup: SetupGate::with_token(setup_token.clone()),
         sessions: SessionPolicy {
             idle_timeout: config.session_idle_timeout,

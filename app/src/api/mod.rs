@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod keys;
 pub mod org;
 pub mod projects;
 pub mod users;

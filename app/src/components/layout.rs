@@ -54,6 +54,7 @@ fn Shell(me: MeDto) -> impl IntoView {
                     <A href="/audit" attr:class="nav-link">"Audit"</A>
                     {is_admin.then(|| view! {
                         <p class="nav-section">"Administration"</p>
+                        <A href="/org-keys" attr:class="nav-link">"Organization keys"</A>
                         <A href="/users" attr:class="nav-link">"Users"</A>
                         <A href="/settings" attr:class="nav-link">"Settings"</A>
                     })}

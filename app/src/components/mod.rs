@@ -1,4 +1,5 @@
 pub mod confirm;
 pub mod form;
+pub mod keys;
 pub mod layout;
 pub mod toast;

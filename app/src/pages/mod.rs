@@ -1,5 +1,6 @@
 pub mod account;
 pub mod dashboard;
+pub mod keys;
 pub mod login;
 pub mod not_found;
 pub mod placeholders;

@@ -18,14 +18,6 @@ fn Empty(title: &'static str, heading: &'static str, body: &'static str) -> impl
 }
 
 #[component]
-pub fn KeysPage() -> impl IntoView {
-    view! {
-        <Empty title="Keys" heading="No keys yet"
-            body="Provider keys (OpenAI, Anthropic, Google, Groq, xAI, OpenRouter and more), sealed in the vault, and the Keygate keys your people and programs use instead, will be listed here." />
-    }
-}
-
-#[component]
 pub fn UsagePage() -> impl IntoView {
     view! {
         <Empty title="Usage" heading="No usage recorded"

@@ -3,6 +3,8 @@
 pub mod login_throttle;
 pub mod organization;
 pub mod project;
+pub mod provider_key;
+pub mod provider_key_event;
 pub mod session;
 pub mod user;
 pub mod vault_key;

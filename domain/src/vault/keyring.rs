@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 
 use super::{MasterKey, PURPOSE_SECRETS, VaultError};
 use crate::entities::vault_key;
@@ -49,6 +51,7 @@ impl Keyring {
     ) -> Result<Self, VaultError> {
         let wrapping = root.derive(PURPOSE_SECRETS)?;
         let rows = vault_key::Entity::find()
+            .filter(vault_key::Column::RetiredAt.is_null())
             .order_by_asc(vault_key::Column::Version)
             .all(db)
             .await

@@ -18,6 +18,8 @@ use crate::entities::vault_meta;
 
 pub mod envelope;
 pub mod keyring;
+pub mod live;
+pub mod rotation;
 
 /// HKDF `info` for the key that seals the keyring's master-key versions (and so every secret).
 pub const PURPOSE_SECRETS: &[u8] = b"keygate/v1/secrets";

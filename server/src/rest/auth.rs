@@ -69,3 +69,22 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RestAdmin {
         Ok(Self(domain::auth::Admin::new(user)?))
     }
 }
+
+/// The signed-in user of a REST request, any role (401 without a session).
+pub struct RestUser(pub domain::auth::SessionUser);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RestUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        let auth = AuthSession::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::from(app::error::AppError::Internal))?;
+        auth.user
+            .map(Self)
+            .ok_or_else(|| ApiError::from(app::error::AppError::Unauthorized))
+    }
+}

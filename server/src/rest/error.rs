@@ -91,7 +91,40 @@ impl From<JsonRejection> for ApiError {
             }
             _ => (StatusCode::BAD_REQUEST, "bad_request"),
         };
-        Self::new(status, code, rejection.body_text())
+        Self::new(status, code, redact_quoted(&rejection.body_text()))
+    }
+}
+
+/// serde quotes the offending value in type errors (`invalid type: string "sk-…"`); a secret
+/// sent in the wrong field must not come back in the error, so quoted text is elided.
+fn redact_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut inside = false;
+    for c in message.chars() {
+        if c == '"' {
+            if inside {
+                out.push_str("\"…\"");
+            }
+            inside = !inside;
+        } else if !inside {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn quoted_values_are_elided() {
+        assert_eq!(
+            super::redact_quoted(r#"invalid type: string "sk-proj-secret", expected i32"#),
+            r#"invalid type: string "…", expected i32"#
+        );
+        assert_eq!(
+            super::redact_quoted("unknown field `foo`, expected `name`"),
+            "unknown field `foo`, expected `name`"
+        );
     }
 }
 
@@ -109,6 +142,33 @@ impl IntoResponse for ApiError {
                 .insert(RETRY_AFTER, HeaderValue::from(secs));
         }
         res
+    }
+}
+
+/// `Query<T>` whose rejections are `ApiError`s (400 with the reason).
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for ApiQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Self(q.0))
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    redact_quoted(&e.body_text()),
+                )
+            })
     }
 }
 

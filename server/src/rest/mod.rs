@@ -1,8 +1,11 @@
 //! The REST API for programs under `/api`. Every error is JSON
 //! `{"error":{"code":"…","message":"…"}}` with a fitting status.
 
+pub mod api_keys;
 pub mod auth;
 pub mod error;
+pub mod key_body;
+pub mod my_keys;
 pub mod projects;
 
 use axum::Router;
@@ -35,6 +38,26 @@ where
         .route(
             "/admin/projects/{id}/deactivate",
             post(projects::deactivate),
+        )
+        .route(
+            "/admin/api-keys",
+            get(api_keys::list).post(api_keys::create),
+        )
+        .route(
+            "/admin/api-keys/{id}",
+            get(api_keys::get)
+                .put(api_keys::update)
+                .delete(api_keys::delete),
+        )
+        .route("/admin/api-keys/{id}/verify", post(api_keys::verify))
+        .route("/api-keys", get(my_keys::list).post(my_keys::create))
+        .route("/api-keys/stats", get(my_keys::stats))
+        .route("/api-keys/test", post(my_keys::test))
+        .route(
+            "/api-keys/{id}",
+            get(my_keys::get)
+                .put(my_keys::update)
+                .delete(my_keys::delete),
         )
         // Requests are small JSON documents; refuse anything larger before parsing it.
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))

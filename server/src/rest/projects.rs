@@ -68,7 +68,7 @@ pub struct UpdateProject {
 }
 
 /// A numeric id from the path; anything else names no project.
-pub struct ProjectId(i32);
+pub struct ProjectId(pub i32);
 
 impl<S: Send + Sync> FromRequestParts<S> for ProjectId {
     type Rejection = ApiError;

@@ -11,6 +11,8 @@ use keygate_server::config::Config;
 use sea_orm::{ConnectionTrait, Database};
 use secrecy::SecretString;
 
+pub mod fake_provider;
+
 pub const PASSWORD: &str = "correct horse battery staple";
 
 #[derive(Clone, Copy, Debug)]

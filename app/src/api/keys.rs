@@ -1,0 +1,167 @@
+//! Provider keys: the caller's own ("My keys") and, for admins, the organization's.
+
+use leptos::prelude::*;
+
+use crate::dto::ProviderKeyDto;
+use crate::error::AppError;
+
+/// Keys the caller may see. `view` is `mine` (own personal keys) or `org` (admins: every key
+/// of the organization); the rest are filters (`all` or empty: no filter).
+#[server(prefix = "/rpc", endpoint = "keys_list")]
+pub async fn keys_list(
+    view: String,
+    provider: String,
+    status: String,
+    scope: String,
+    name: String,
+) -> Result<Vec<ProviderKeyDto>, AppError> {
+    use crate::ssr;
+    use domain::provider_keys::{KeyFilter, ScopeFilter};
+    use domain::providers::ProviderKind;
+    let state = ssr::state()?;
+    let user = if view == "org" {
+        ssr::require_admin().await?.0.user().clone()
+    } else {
+        ssr::require_user().await?.0
+    };
+    let filter = KeyFilter {
+        provider: match provider.as_str() {
+            "" | "all" => None,
+            other => Some(ProviderKind::parse(other)?),
+        },
+        active: match status.as_str() {
+            "active" => Some(true),
+            "inactive" => Some(false),
+            _ => None,
+        },
+        scope: match scope.as_str() {
+            "project" => Some(ScopeFilter::Project),
+            "personal" => Some(ScopeFilter::Personal),
+            _ => None,
+        },
+        project_id: None,
+        mine_only: view != "org",
+        name_contains: Some(name),
+    };
+    let keys = domain::provider_keys::list(&state.db, &user, &filter).await?;
+    Ok(keys.iter().map(|k| ProviderKeyDto::new(k, &user)).collect())
+}
+
+/// Adds a key. `target` is `personal` or a project id (admins).
+#[server(prefix = "/rpc", endpoint = "keys_create")]
+#[allow(clippy::too_many_arguments)] // one argument per form field
+pub async fn keys_create(
+    target: String,
+    provider: String,
+    name: String,
+    description: String,
+    key: String,
+    secret_access_key: Option<String>,
+    region: Option<String>,
+    base_url: Option<String>,
+) -> Result<ProviderKeyDto, AppError> {
+    use crate::ssr;
+    use domain::provider_keys::{KeyScope, NewKey};
+    use secrecy::SecretString;
+    let state = ssr::state()?;
+    let (user, _) = ssr::require_user().await?;
+    let scope = match target.as_str() {
+        "personal" => KeyScope::Personal,
+        id => KeyScope::Project(id.parse().map_err(|_| AppError::Validation {
+            field: Some("target".into()),
+            message: "Choose where the key belongs.".into(),
+        })?),
+    };
+    let input = NewKey {
+        scope,
+        provider,
+        name,
+        description,
+        key: SecretString::from(key),
+        secret_access_key: secret_access_key.map(SecretString::from),
+        region,
+        provider_org_id: None,
+        base_url,
+        expires_at: None,
+        weight: None,
+        rotation_schedule: None,
+    };
+    let created = domain::provider_keys::create(&state, &user, input).await?;
+    tracing::info!(actor = user.id, key_id = created.id, provider = %created.provider, "provider key created");
+    Ok(ProviderKeyDto::new(&created, &user))
+}
+
+/// Renames or re-describes a key; a non-blank `key` replaces the secret (a rotation).
+#[server(prefix = "/rpc", endpoint = "keys_update")]
+pub async fn keys_update(
+    id: i32,
+    name: String,
+    description: String,
+    key: String,
+) -> Result<ProviderKeyDto, AppError> {
+    use crate::ssr;
+    use domain::provider_keys::KeyChanges;
+    use secrecy::SecretString;
+    let state = ssr::state()?;
+    let (user, _) = ssr::require_user().await?;
+    let changes = KeyChanges {
+        name: Some(name),
+        description: Some(description),
+        key: Some(SecretString::from(key)),
+        ..Default::default()
+    };
+    let updated = domain::provider_keys::update(&state, &user, id, changes).await?;
+    tracing::info!(actor = user.id, key_id = id, "provider key updated");
+    Ok(ProviderKeyDto::new(&updated, &user))
+}
+
+#[server(prefix = "/rpc", endpoint = "keys_set_active")]
+pub async fn keys_set_active(id: i32, active: bool) -> Result<ProviderKeyDto, AppError> {
+    use crate::ssr;
+    let state = ssr::state()?;
+    let (user, _) = ssr::require_user().await?;
+    let key = domain::provider_keys::set_active(&state, &user, id, active).await?;
+    tracing::info!(
+        actor = user.id,
+        key_id = id,
+        active,
+        "provider key status changed"
+    );
+    Ok(ProviderKeyDto::new(&key, &user))
+}
+
+#[server(prefix = "/rpc", endpoint = "keys_delete")]
+pub async fn keys_delete(id: i32) -> Result<i32, AppError> {
+    use crate::ssr;
+    let state = ssr::state()?;
+    let (user, _) = ssr::require_user().await?;
+    domain::provider_keys::delete(&state.db, &user, id).await?;
+    tracing::info!(actor = user.id, key_id = id, "provider key deleted");
+    Ok(id)
+}
+
+/// Tests the key against its provider and returns it with the recorded result.
+#[server(prefix = "/rpc", endpoint = "keys_test")]
+pub async fn keys_test(id: i32) -> Result<ProviderKeyDto, AppError> {
+    use crate::ssr;
+    let state = ssr::state()?;
+    let (user, _) = ssr::require_user().await?;
+    let (key, _) = domain::provider_keys::verify::verify(&state, &user, id).await?;
+    Ok(ProviderKeyDto::new(&key, &user))
+}
+
+/// The secret of the caller's own personal key, after re-entering their password.
+#[server(prefix = "/rpc", endpoint = "keys_reveal")]
+pub async fn keys_reveal(id: i32, password: String) -> Result<String, AppError> {
+    use crate::ssr;
+    use secrecy::{ExposeSecret as _, SecretString};
+    let state = ssr::state()?;
+    let (user, _) = ssr::require_user().await?;
+    let secret =
+        domain::provider_keys::reveal(&state, &user, id, SecretString::from(password)).await?;
+    tracing::info!(actor = user.id, key_id = id, "personal key revealed");
+    Ok(match &secret.secret_access_key {
+        Some(sak) => format!("{} / {}", secret.key.expose_secret(), sak.expose_secret()),
+        None => secret.key.expose_secret().to_owned(),
+    })
+}

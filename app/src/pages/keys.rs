@@ -1,0 +1,79 @@
+//! "My keys" for every user (seed 003) and "Organization keys" for admins (seed 004).
+
+use leptos::prelude::*;
+
+use crate::api::keys::KeysCreate;
+use crate::api::projects::projects_list;
+use crate::components::keys::{KeyForm, KeyList};
+use crate::components::layout::{PageHeader, use_me};
+use crate::pages::NotAllowed;
+
+/// Bumps `refresh` whenever the add form succeeds, so the list reloads.
+fn refresh_on_create(create: ServerAction<KeysCreate>) -> RwSignal<u32> {
+    let refresh = RwSignal::new(0_u32);
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = create.value().get() {
+            refresh.update(|n| *n += 1);
+        }
+    });
+    refresh
+}
+
+#[component]
+pub fn MyKeysPage() -> impl IntoView {
+    let create = ServerAction::<KeysCreate>::new();
+    let refresh = refresh_on_create(create);
+    view! {
+        <PageHeader title="My keys" />
+        <div class="content stack">
+            <section class="card">
+                <p class="muted">"Your own provider keys. Programs and the proxy use them for your requests before any project key. Only you can reveal them, after re-entering your password."</p>
+                <KeyList view_name="mine" refresh />
+            </section>
+            <section class="card">
+                <h2>"Add a personal key"</h2>
+                <KeyForm create projects=Vec::new() />
+            </section>
+        </div>
+    }
+}
+
+#[component]
+pub fn OrgKeysPage() -> impl IntoView {
+    if !use_me().is_admin() {
+        return view! { <NotAllowed /> }.into_any();
+    }
+    let create = ServerAction::<KeysCreate>::new();
+    let refresh = refresh_on_create(create);
+    let projects = Resource::new(|| (), |_| projects_list(String::new(), "all".into()));
+    view! {
+        <PageHeader title="Organization keys" />
+        <div class="content stack">
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match projects.await {
+                        Ok(projects) => {
+                            let active: Vec<_> = projects.iter().filter(|p| p.active).cloned().collect();
+                            view! {
+                                <section class="card">
+                                    <p class="muted">"Every provider key of the organization: project keys shared by a project's programs, and members' personal keys (masked; only their owner can reveal them)."</p>
+                                    <KeyList view_name="org" refresh projects=projects.clone() />
+                                </section>
+                                <section class="card">
+                                    <h2>"Add a project key"</h2>
+                                    {if active.is_empty() {
+                                        view! { <p class="muted">"Create an active project first; keys belong to a project."</p> }.into_any()
+                                    } else {
+                                        view! { <KeyForm create projects=active /> }.into_any()
+                                    }}
+                                </section>
+                            }.into_any()
+                        }
+                        Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </div>
+    }
+    .into_any()
+}

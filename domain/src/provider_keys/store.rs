@@ -1,0 +1,625 @@
+//! Creating, listing, editing, (de)activating, deleting and revealing provider keys.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
+use secrecy::{ExposeSecret as _, SecretString};
+
+use super::events::record;
+use super::secret::ProviderSecret;
+use super::{can_edit, can_operate, can_reveal, can_view, record_name, secret_context};
+use crate::auth::SessionUser;
+use crate::entities::{project, provider_key, user};
+use crate::error::DomainError;
+use crate::providers::{ProviderKind, validate_base_url};
+use crate::state::AppState;
+use crate::vault::envelope::SealedSecret;
+
+pub const MAX_NAME_CHARS: usize = 100;
+pub const MAX_DESCRIPTION_CHARS: usize = 2000;
+pub const MAX_WEIGHT: i32 = 1000;
+
+/// Whose key a new key is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyScope {
+    /// Shared by a project's programs; admins only.
+    Project(i32),
+    /// The caller's own key.
+    Personal,
+}
+
+/// Raw input for a new key. Secrets are checked and trimmed here.
+#[derive(Debug)]
+pub struct NewKey {
+    pub scope: KeyScope,
+    pub provider: String,
+    pub name: String,
+    pub description: String,
+    pub key: SecretString,
+    /// AWS only.
+    pub secret_access_key: Option<SecretString>,
+    /// AWS only (default `us-east-1`).
+    pub region: Option<String>,
+    pub provider_org_id: Option<String>,
+    pub base_url: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub weight: Option<i32>,
+    pub rotation_schedule: Option<String>,
+}
+
+/// Changes to a key; `None` keeps a field. A blank `key` keeps the secret; for optional text
+/// fields an empty string clears them.
+#[derive(Debug, Default)]
+pub struct KeyChanges {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub key: Option<SecretString>,
+    pub secret_access_key: Option<SecretString>,
+    pub region: Option<String>,
+    pub provider_org_id: Option<String>,
+    pub base_url: Option<String>,
+    /// `Some(None)` removes the expiry.
+    pub expires_at: Option<Option<DateTime<Utc>>>,
+    pub weight: Option<i32>,
+    pub rotation_schedule: Option<String>,
+    pub active: Option<bool>,
+}
+
+/// Which keys a list shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScopeFilter {
+    Project,
+    Personal,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct KeyFilter {
+    pub provider: Option<ProviderKind>,
+    pub active: Option<bool>,
+    pub scope: Option<ScopeFilter>,
+    pub project_id: Option<i32>,
+    /// Only the caller's own personal keys (the "My keys" page), whatever the caller's role.
+    pub mine_only: bool,
+    /// Case-insensitive substring of the name.
+    pub name_contains: Option<String>,
+}
+
+fn parse_name(raw: &str) -> Result<String, DomainError> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(DomainError::validation("name", "Enter a name for the key."));
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(DomainError::validation(
+            "name",
+            format!("Key names are at most {MAX_NAME_CHARS} characters."),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+fn parse_description(raw: &str) -> Result<String, DomainError> {
+    let description = raw.trim();
+    if description.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(DomainError::validation(
+            "description",
+            format!("Descriptions are at most {MAX_DESCRIPTION_CHARS} characters."),
+        ));
+    }
+    Ok(description.to_owned())
+}
+
+/// A short single-token text (organization id, region, schedule); empty means none.
+fn parse_token(
+    raw: Option<&str>,
+    field: &'static str,
+    label: &str,
+    max: usize,
+    allow_spaces: bool,
+) -> Result<Option<String>, DomainError> {
+    let Some(value) = raw.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if value.chars().count() > max
+        || value.chars().any(char::is_control)
+        || (!allow_spaces && value.chars().any(char::is_whitespace))
+    {
+        return Err(DomainError::validation(
+            field,
+            format!("{label} must be at most {max} characters without spaces."),
+        ));
+    }
+    Ok(Some(value.to_owned()))
+}
+
+fn parse_region(raw: Option<&str>) -> Result<Option<String>, DomainError> {
+    let Some(region) = raw.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let valid = region.len() <= 32
+        && region
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !valid {
+        return Err(DomainError::validation(
+            "region",
+            "Enter an AWS region like us-east-1.",
+        ));
+    }
+    Ok(Some(region.to_owned()))
+}
+
+fn parse_weight(raw: Option<i32>) -> Result<i32, DomainError> {
+    match raw {
+        None => Ok(1),
+        Some(w) if (1..=MAX_WEIGHT).contains(&w) => Ok(w),
+        Some(_) => Err(DomainError::validation(
+            "weight",
+            format!("Weight must be between 1 and {MAX_WEIGHT}."),
+        )),
+    }
+}
+
+fn parse_expiry(at: Option<DateTime<Utc>>) -> Result<Option<DateTime<Utc>>, DomainError> {
+    match at {
+        Some(at) if at <= Utc::now() => Err(DomainError::validation(
+            "expires_at",
+            "The expiry must be in the future.",
+        )),
+        other => Ok(other),
+    }
+}
+
+fn parse_base_url(raw: Option<&str>, allow_private: bool) -> Result<Option<String>, DomainError> {
+    match raw.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(raw) => Ok(Some(
+            validate_base_url(raw, allow_private)?
+                .as_str()
+                .trim_end_matches('/')
+                .to_owned(),
+        )),
+    }
+}
+
+fn sealed_of(key: &provider_key::Model) -> Option<SealedSecret> {
+    Some(SealedSecret {
+        key_version: key.key_version?,
+        wrapped_key: key.wrapped_key.clone()?,
+        ciphertext: key.ciphertext.clone()?,
+    })
+}
+
+async fn seal(
+    state: &AppState,
+    org_id: i32,
+    uid: &str,
+    secret: &ProviderSecret,
+) -> Result<SealedSecret, DomainError> {
+    let record = format!("provider_keys:{uid}");
+    let plaintext = secret.to_plaintext()?;
+    state
+        .keyring
+        .seal(&state.db, &secret_context(org_id, &record), &plaintext)
+        .await
+        .map_err(|e| DomainError::internal("sealing a provider key", e))
+}
+
+/// Opens a key's secret (server-side use: verification, the proxy, the credential broker).
+pub async fn open_secret(
+    state: &AppState,
+    key: &provider_key::Model,
+) -> Result<ProviderSecret, DomainError> {
+    let sealed = sealed_of(key).ok_or(DomainError::NotFound)?;
+    let record = record_name(key);
+    let plaintext = state
+        .keyring
+        .open(&state.db, &secret_context(key.org_id, &record), &sealed)
+        .await
+        .map_err(|e| DomainError::internal("opening a provider key", e))?;
+    ProviderSecret::from_plaintext(secrecy::ExposeSecret::expose_secret(&plaintext))
+}
+
+/// Loads a live (not deleted) key the caller may see; anything else looks absent.
+pub async fn get(
+    db: &DatabaseConnection,
+    user: &SessionUser,
+    id: i32,
+) -> Result<provider_key::Model, DomainError> {
+    let key = provider_key::Entity::find_by_id(id)
+        .filter(provider_key::Column::DeletedAt.is_null())
+        .one(db)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    if !can_view(user, &key) {
+        return Err(DomainError::NotFound);
+    }
+    Ok(key)
+}
+
+async fn project_of_org(
+    db: &DatabaseConnection,
+    org_id: i32,
+    project_id: i32,
+) -> Result<project::Model, DomainError> {
+    project::Entity::find_by_id(project_id)
+        .filter(project::Column::OrgId.eq(org_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| DomainError::validation("project_id", "Choose a project."))
+}
+
+pub async fn create(
+    state: &AppState,
+    user: &SessionUser,
+    input: NewKey,
+) -> Result<provider_key::Model, DomainError> {
+    let db = &state.db;
+    let (project_id, owner_user_id) = match input.scope {
+        KeyScope::Project(project_id) => {
+            if !user.role.is_admin() {
+                return Err(DomainError::Forbidden(
+                    "Only admins can add project keys.".into(),
+                ));
+            }
+            (
+                Some(project_of_org(db, user.org_id, project_id).await?.id),
+                None,
+            )
+        }
+        KeyScope::Personal => (None, Some(user.id)),
+    };
+    let provider = ProviderKind::parse(&input.provider)?;
+    let name = parse_name(&input.name)?;
+    let description = parse_description(&input.description)?;
+    let secret = ProviderSecret::parse(
+        provider,
+        input.key.expose_secret(),
+        input.secret_access_key.as_ref().map(|s| s.expose_secret()),
+    )?;
+    let base_url = parse_base_url(input.base_url.as_deref(), state.upstreams.allow_private())?;
+    if provider == ProviderKind::Custom && base_url.is_none() {
+        return Err(DomainError::validation(
+            "base_url",
+            "Custom providers need a base URL.",
+        ));
+    }
+    let region = match provider {
+        ProviderKind::Aws => {
+            Some(parse_region(input.region.as_deref())?.unwrap_or_else(|| "us-east-1".into()))
+        }
+        _ => None,
+    };
+    let provider_org_id = parse_token(
+        input.provider_org_id.as_deref(),
+        "provider_org_id",
+        "The organization id",
+        200,
+        false,
+    )?;
+    let rotation_schedule = parse_token(
+        input.rotation_schedule.as_deref(),
+        "rotation_schedule",
+        "The rotation schedule",
+        100,
+        true,
+    )?;
+    let weight = parse_weight(input.weight)?;
+    let expires_at = parse_expiry(input.expires_at)?;
+
+    let uid = uuid::Uuid::new_v4().to_string();
+    let sealed = seal(state, user.org_id, &uid, &secret).await?;
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let created = provider_key::ActiveModel {
+        uid: Set(uid),
+        org_id: Set(user.org_id),
+        project_id: Set(project_id),
+        owner_user_id: Set(owner_user_id),
+        provider: Set(provider.id().to_owned()),
+        name: Set(name),
+        description: Set(description),
+        key_version: Set(Some(sealed.key_version)),
+        wrapped_key: Set(Some(sealed.wrapped_key)),
+        ciphertext: Set(Some(sealed.ciphertext)),
+        secret_hint: Set(secret.mask(provider)),
+        provider_org_id: Set(provider_org_id),
+        base_url: Set(base_url),
+        region: Set(region),
+        rotation_schedule: Set(rotation_schedule),
+        active: Set(true),
+        weight: Set(weight),
+        expires_at: Set(expires_at),
+        created_by: Set(user.id),
+        created_at: Set(now),
+        updated_at: Set(now),
+        last_used_at: Set(None),
+        verify_status: Set("never".into()),
+        verified_at: Set(None),
+        verify_detail: Set(None),
+        deleted_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    record(&txn, &created, Some(user.id), "created", "").await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+pub async fn list(
+    db: &DatabaseConnection,
+    user: &SessionUser,
+    filter: &KeyFilter,
+) -> Result<Vec<provider_key::Model>, DomainError> {
+    let mut condition = Condition::all()
+        .add(provider_key::Column::OrgId.eq(user.org_id))
+        .add(provider_key::Column::DeletedAt.is_null());
+    if filter.mine_only || !user.role.is_admin() {
+        condition = condition.add(provider_key::Column::OwnerUserId.eq(user.id));
+    }
+    if let Some(provider) = filter.provider {
+        condition = condition.add(provider_key::Column::Provider.eq(provider.id()));
+    }
+    if let Some(active) = filter.active {
+        condition = condition.add(provider_key::Column::Active.eq(active));
+    }
+    match filter.scope {
+        Some(ScopeFilter::Project) => {
+            condition = condition.add(provider_key::Column::ProjectId.is_not_null());
+        }
+        Some(ScopeFilter::Personal) => {
+            condition = condition.add(provider_key::Column::OwnerUserId.is_not_null());
+        }
+        None => {}
+    }
+    if let Some(project_id) = filter.project_id {
+        condition = condition.add(provider_key::Column::ProjectId.eq(project_id));
+    }
+    let mut keys = provider_key::Entity::find()
+        .filter(condition)
+        .order_by_asc(provider_key::Column::Provider)
+        .order_by_asc(provider_key::Column::Name)
+        .order_by_asc(provider_key::Column::Id)
+        .all(db)
+        .await?;
+    if let Some(needle) = filter
+        .name_contains
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        let needle = needle.to_lowercase();
+        keys.retain(|k| k.name.to_lowercase().contains(&needle));
+    }
+    Ok(keys)
+}
+
+pub async fn update(
+    state: &AppState,
+    user: &SessionUser,
+    id: i32,
+    changes: KeyChanges,
+) -> Result<provider_key::Model, DomainError> {
+    let db = &state.db;
+    let current = get(db, user, id).await?;
+    let touches_content = changes.name.is_some()
+        || changes.description.is_some()
+        || changes
+            .key
+            .as_ref()
+            .is_some_and(|k| !k.expose_secret().trim().is_empty())
+        || changes.secret_access_key.is_some()
+        || changes.region.is_some()
+        || changes.provider_org_id.is_some()
+        || changes.base_url.is_some()
+        || changes.expires_at.is_some()
+        || changes.weight.is_some()
+        || changes.rotation_schedule.is_some();
+    if touches_content && !can_edit(user, &current) {
+        return Err(DomainError::Forbidden(
+            "Only the owner of a personal key can change it.".into(),
+        ));
+    }
+    let provider = ProviderKind::parse(&current.provider)?;
+    let mut row: provider_key::ActiveModel = current.clone().into();
+    let mut events: Vec<(&str, String)> = Vec::new();
+    if let Some(name) = changes.name.as_deref() {
+        row.name = Set(parse_name(name)?);
+    }
+    if let Some(description) = changes.description.as_deref() {
+        row.description = Set(parse_description(description)?);
+    }
+    if let Some(region) = changes.region.as_deref()
+        && provider == ProviderKind::Aws
+    {
+        row.region = Set(Some(
+            parse_region(Some(region))?.unwrap_or_else(|| "us-east-1".into()),
+        ));
+    }
+    if let Some(org) = changes.provider_org_id.as_deref() {
+        row.provider_org_id = Set(parse_token(
+            Some(org),
+            "provider_org_id",
+            "The organization id",
+            200,
+            false,
+        )?);
+    }
+    if let Some(base_url) = changes.base_url.as_deref() {
+        let parsed = parse_base_url(Some(base_url), state.upstreams.allow_private())?;
+        if provider == ProviderKind::Custom && parsed.is_none() {
+            return Err(DomainError::validation(
+                "base_url",
+                "Custom providers need a base URL.",
+            ));
+        }
+        row.base_url = Set(parsed);
+    }
+    if let Some(expires_at) = changes.expires_at {
+        row.expires_at = Set(parse_expiry(expires_at)?);
+    }
+    if let Some(weight) = changes.weight {
+        row.weight = Set(parse_weight(Some(weight))?);
+    }
+    if let Some(schedule) = changes.rotation_schedule.as_deref() {
+        row.rotation_schedule = Set(parse_token(
+            Some(schedule),
+            "rotation_schedule",
+            "The rotation schedule",
+            100,
+            true,
+        )?);
+    }
+    // A blank secret keeps the stored one; a new one replaces (and so destroys) it.
+    let new_key = changes
+        .key
+        .as_ref()
+        .map(|k| k.expose_secret().trim().to_owned())
+        .filter(|k| !k.is_empty());
+    if let Some(new_key) = new_key {
+        let secret = ProviderSecret::parse(
+            provider,
+            &new_key,
+            changes
+                .secret_access_key
+                .as_ref()
+                .map(|s| s.expose_secret()),
+        )?;
+        let sealed = seal(state, current.org_id, &current.uid, &secret).await?;
+        let hint = secret.mask(provider);
+        row.key_version = Set(Some(sealed.key_version));
+        row.wrapped_key = Set(Some(sealed.wrapped_key));
+        row.ciphertext = Set(Some(sealed.ciphertext));
+        events.push((
+            "rotated",
+            format!("secret replaced ({} → {hint})", current.secret_hint),
+        ));
+        row.secret_hint = Set(hint);
+        // The new secret has not been tested yet.
+        row.verify_status = Set("never".into());
+        row.verified_at = Set(None);
+        row.verify_detail = Set(None);
+    } else if changes.secret_access_key.is_some() {
+        return Err(DomainError::validation(
+            "key",
+            "Enter the access key id together with a new secret access key.",
+        ));
+    }
+    if touches_content && events.is_empty() {
+        events.push(("updated", String::new()));
+    }
+    if let Some(active) = changes.active
+        && active != current.active
+    {
+        if !can_operate(user, &current) {
+            return Err(DomainError::NotFound);
+        }
+        row.active = Set(active);
+        events.push((
+            if active { "activated" } else { "deactivated" },
+            String::new(),
+        ));
+    }
+    if events.is_empty() {
+        return Ok(current);
+    }
+    row.updated_at = Set(Utc::now());
+    let txn = state.db.begin().await?;
+    let updated = row.update(&txn).await?;
+    for (action, detail) in events {
+        record(&txn, &updated, Some(user.id), action, &detail).await?;
+    }
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Activates or deactivates a key.
+pub async fn set_active(
+    state: &AppState,
+    user: &SessionUser,
+    id: i32,
+    active: bool,
+) -> Result<provider_key::Model, DomainError> {
+    update(
+        state,
+        user,
+        id,
+        KeyChanges {
+            active: Some(active),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// Soft delete: the secret is destroyed, the row and its history stay.
+pub async fn delete(
+    db: &DatabaseConnection,
+    user: &SessionUser,
+    id: i32,
+) -> Result<(), DomainError> {
+    let current = get(db, user, id).await?;
+    if !can_operate(user, &current) {
+        return Err(DomainError::NotFound);
+    }
+    let mut row: provider_key::ActiveModel = current.clone().into();
+    row.active = Set(false);
+    row.key_version = Set(None);
+    row.wrapped_key = Set(None);
+    row.ciphertext = Set(None);
+    row.deleted_at = Set(Some(Utc::now()));
+    row.updated_at = Set(Utc::now());
+    let txn = db.begin().await?;
+    let deleted = row.update(&txn).await?;
+    record(&txn, &deleted, Some(user.id), "deleted", "secret destroyed").await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The plaintext of a personal key, for its owner after re-entering their password. Every
+/// attempt is recorded, refused or not.
+pub async fn reveal(
+    state: &AppState,
+    user: &SessionUser,
+    id: i32,
+    password: SecretString,
+) -> Result<ProviderSecret, DomainError> {
+    let key = get(&state.db, user, id).await?;
+    if !can_reveal(user, &key) {
+        record(
+            &state.db,
+            &key,
+            Some(user.id),
+            "reveal_refused",
+            "not the owner",
+        )
+        .await?;
+        return Err(DomainError::Forbidden(
+            "Only the owner of a personal key can reveal it.".into(),
+        ));
+    }
+    let stored = user::Entity::find_by_id(user.id)
+        .one(&state.db)
+        .await?
+        .map(|u| u.password_hash);
+    if !state.hasher.verify(password, stored).await? {
+        record(
+            &state.db,
+            &key,
+            Some(user.id),
+            "reveal_refused",
+            "wrong password",
+        )
+        .await?;
+        return Err(DomainError::validation(
+            "password",
+            "The password is not correct.",
+        ));
+    }
+    let secret = open_secret(state, &key).await?;
+    record(&state.db, &key, Some(user.id), "revealed", "").await?;
+    Ok(secret)
+}

@@ -1,0 +1,112 @@
+import { expect, test } from './fixtures';
+import { BASE_URL, OWNER, createUser, gotoHydrated, heading, signIn, signOut, uniqueEmail } from './helpers';
+
+const PROJECT_SECRET = 'sk-proj-VALIDe2eprojectkey0000abcd';
+const PERSONAL_SECRET = 'sk-ant-api03-VALIDe2epersonal-wxyz';
+
+test('an admin adds a project key, sees it masked, edits it with the secret blank, tests and deactivates it', async ({ page }) => {
+  const suffix = Date.now().toString(36);
+  const project = `Keys ${suffix}`;
+  const keyName = `Prod OpenAI ${suffix}`;
+  await signIn(page, OWNER.email, OWNER.password);
+  await gotoHydrated(page, '/projects');
+  await page.getByLabel('Project name', { exact: true }).fill(project);
+  await page.getByRole('button', { name: 'Create project', exact: true }).click();
+  await expect(page.getByRole('status')).toContainText(`Project ${project} created`);
+
+  await gotoHydrated(page, '/org-keys');
+  await expect(heading(page, 'Organization keys')).toBeVisible();
+  await page.getByLabel('Project', { exact: true }).selectOption({ label: project });
+  await page.getByLabel('Provider', { exact: true }).selectOption('openai');
+  await page.getByLabel('Name', { exact: true }).fill(keyName);
+  // Validation as you type, before anything is sent.
+  const secret = page.getByLabel('API key', { exact: true });
+  await expect(secret).toHaveAttribute('type', 'password');
+  await secret.fill('pk-not-a-key');
+  await expect(page.getByText('Invalid API key format')).toBeVisible();
+  await secret.fill(PROJECT_SECRET);
+  await expect(page.getByText('Invalid API key format')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Add key', exact: true }).click();
+  await expect(page.getByRole('status')).toContainText(`Key ${keyName} added`);
+
+  const row = page.getByRole('row').filter({ hasText: keyName });
+  await expect(row).toContainText('sk-proj-…abcd');
+  await expect(row).toContainText(project);
+  await expect(row).toContainText('Never tested');
+  // The full secret is nowhere on the page, not even in the (reset) form.
+  expect(await page.content()).not.toContain(PROJECT_SECRET);
+  await expect(secret).toHaveValue('');
+
+  // Edit with the secret left blank: the stored one is kept and still verifies.
+  await row.getByRole('button', { name: 'Edit', exact: true }).click();
+  const newSecret = page.getByLabel('New secret', { exact: true });
+  await expect(newSecret).toHaveValue('');
+  await page.getByLabel('Key description', { exact: true }).fill('Edited in the browser');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(page.getByRole('status')).toContainText(`Key ${keyName} saved`);
+  await expect(row).toContainText('Edited in the browser');
+  await expect(row).toContainText('sk-proj-…abcd');
+  await row.getByRole('button', { name: 'Test', exact: true }).click();
+  await expect(row).toContainText('Verified');
+  await expect(page.getByRole('status')).toContainText('OpenAI accepted the key.');
+
+  await row.getByRole('button', { name: 'Deactivate', exact: true }).click();
+  await page.getByRole('dialog').filter({ hasText: `Deactivate ${keyName}?` })
+    .getByRole('button', { name: 'Deactivate', exact: true }).click();
+  await expect(row).toContainText('inactive');
+  await page.getByLabel('Status filter').selectOption('active');
+  await expect(page.getByRole('row').filter({ hasText: keyName })).toHaveCount(0);
+  // Admins can never reveal a project key: there is no button for it.
+  await page.getByLabel('Status filter').selectOption('all');
+  await expect(row.getByRole('button', { name: 'Reveal' })).toHaveCount(0);
+});
+
+test('a member adds a personal key and reveals it with their password; an admin cannot', async ({ page }) => {
+  const member = { name: 'Kim Keys', email: uniqueEmail('kim'), role: 'member' as const, password: 'kim keeps keys safe 42' };
+  const keyName = `My Claude ${Date.now().toString(36)}`;
+  await signIn(page, OWNER.email, OWNER.password);
+  await createUser(page, member);
+  await signOut(page);
+
+  await signIn(page, member.email, member.password);
+  await gotoHydrated(page, '/keys');
+  await expect(heading(page, 'My keys')).toBeVisible();
+  await page.getByLabel('Provider', { exact: true }).selectOption('anthropic');
+  await page.getByLabel('Name', { exact: true }).fill(keyName);
+  await page.getByLabel('API key', { exact: true }).fill(PERSONAL_SECRET);
+  await page.getByRole('button', { name: 'Add key', exact: true }).click();
+  await expect(page.getByRole('status')).toContainText(`Key ${keyName} added`);
+  const row = page.getByRole('row').filter({ hasText: keyName });
+  await expect(row).toContainText('sk-ant-…wxyz');
+  await expect(row).toContainText('personal');
+  expect(await page.content()).not.toContain(PERSONAL_SECRET);
+
+  await row.getByRole('button', { name: 'Reveal', exact: true }).click();
+  await page.getByLabel('Your password', { exact: true }).fill('not my password at all');
+  await page.getByRole('button', { name: 'Reveal', exact: true }).last().click();
+  await expect(page.getByText('The password is not correct.')).toBeVisible();
+  await page.getByLabel('Your password', { exact: true }).fill(member.password);
+  await page.getByRole('button', { name: 'Reveal', exact: true }).last().click();
+  await expect(page.getByLabel('Revealed key', { exact: true })).toHaveValue(PERSONAL_SECRET);
+  await page.getByRole('button', { name: 'Hide', exact: true }).click();
+  await expect(page.getByLabel('Revealed key')).toHaveCount(0);
+  await signOut(page);
+
+  // The admin sees the key masked among the organization's keys, with no way to reveal it.
+  await signIn(page, OWNER.email, OWNER.password);
+  await gotoHydrated(page, '/org-keys');
+  await page.getByLabel('Scope filter').selectOption('personal');
+  const adminRow = page.getByRole('row').filter({ hasText: keyName });
+  await expect(adminRow).toContainText('sk-ant-…wxyz');
+  await expect(adminRow.getByRole('button', { name: 'Reveal' })).toHaveCount(0);
+  await expect(adminRow.getByRole('button', { name: 'Edit' })).toHaveCount(0);
+  const list = await page.request.get(`${BASE_URL}/api/admin/api-keys?scope=personal&name=${encodeURIComponent(keyName)}`);
+  const id = (await list.json()).keys[0].id;
+  // Asking the server directly is refused too, even with the admin's own password.
+  const reveal = await page.request.post(`${BASE_URL}/rpc/keys_reveal`, {
+    headers: { Origin: BASE_URL },
+    form: { id: String(id), password: OWNER.password },
+  });
+  expect(reveal.status()).toBe(403);
+  expect(await reveal.text()).not.toContain(PERSONAL_SECRET);
+});
