@@ -153,3 +153,17 @@ pub async fn set_active(
     active.updated_at = Set(chrono::Utc::now());
     Ok(active.update(db).await?)
 }
+
+/// Project names of an organization by id, for labelling things that belong to projects.
+pub async fn names(
+    db: &DatabaseConnection,
+    org_id: i32,
+) -> Result<std::collections::HashMap<i32, String>, DomainError> {
+    Ok(project::Entity::find()
+        .filter(project::Column::OrgId.eq(org_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect())
+}

@@ -22,7 +22,7 @@ export interface NewUser {
 }
 
 /** Links every signed-in user sees in the main navigation. */
-export const COMMON_NAV_LINKS = ['Dashboard', 'Keys', 'Projects', 'Usage', 'Audit'] as const;
+export const COMMON_NAV_LINKS = ['Dashboard', 'My keys', 'Projects', 'Usage', 'Audit'] as const;
 /** Links only admins and owners see. */
 export const ADMIN_NAV_LINKS = ['Organization keys', 'Users', 'Settings'] as const;
 

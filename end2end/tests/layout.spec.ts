@@ -10,7 +10,8 @@ test('every signed-in page fits a 360 px wide screen without sideways scrolling'
     ['/users', 'Users'],
     ['/account', 'Account'],
     ['/settings', 'Settings'],
-    ['/keys', 'Keys'],
+    ['/keys', 'My keys'],
+    ['/org-keys', 'Organization keys'],
   ] as const) {
     await gotoHydrated(page, path);
     await expect(heading(page, title)).toBeVisible();
@@ -21,7 +22,7 @@ test('every signed-in page fits a 360 px wide screen without sideways scrolling'
 
 test('pages say what they will hold and carry a title', async ({ page }) => {
   await signIn(page, OWNER.email, OWNER.password);
-  await gotoHydrated(page, '/keys');
-  await expect(page).toHaveTitle('Keys · Keygate');
-  await expect(page.getByRole('heading', { name: 'No keys yet' })).toBeVisible();
+  await gotoHydrated(page, '/usage');
+  await expect(page).toHaveTitle('Usage · Keygate');
+  await expect(page.getByRole('heading', { name: 'No usage recorded' })).toBeVisible();
 });

@@ -1,4 +1,6 @@
 //! Provider keys: the caller's own ("My keys") and, for admins, the organization's.
+// Server functions take one argument per form field; `keys_create` has eight.
+#![allow(clippy::too_many_arguments)]
 
 use leptos::prelude::*;
 
@@ -44,12 +46,23 @@ pub async fn keys_list(
         name_contains: Some(name),
     };
     let keys = domain::provider_keys::list(&state.db, &user, &filter).await?;
-    Ok(keys.iter().map(|k| ProviderKeyDto::new(k, &user)).collect())
+    let names = if keys.iter().any(|k| k.project_id.is_some()) {
+        domain::projects::names(&state.db, user.org_id).await?
+    } else {
+        Default::default()
+    };
+    Ok(keys
+        .iter()
+        .map(|k| {
+            let mut dto = ProviderKeyDto::new(k, &user);
+            dto.project_name = k.project_id.and_then(|id| names.get(&id).cloned());
+            dto
+        })
+        .collect())
 }
 
 /// Adds a key. `target` is `personal` or a project id (admins).
 #[server(prefix = "/rpc", endpoint = "keys_create")]
-#[allow(clippy::too_many_arguments)] // one argument per form field
 pub async fn keys_create(
     target: String,
     provider: String,

@@ -293,14 +293,13 @@ pub fn KeyListItem(
     key: ProviderKeyDto,
     actions: KeyListActions,
     refresh: RwSignal<u32>,
-    project_name: Option<String>,
 ) -> impl IntoView {
     let editing = RwSignal::new(false);
     let revealing = RwSignal::new(false);
     let scope = if key.personal {
         "personal".to_owned()
     } else {
-        project_name.unwrap_or_else(|| "project".into())
+        key.project_name.clone().unwrap_or_else(|| "project".into())
     };
     let editor_key = key.clone();
     let id = key.id;
@@ -336,11 +335,7 @@ pub fn KeyListItem(
 /// The keys of one view (`mine` or `org`): filters, counts and the table. `refresh` is bumped
 /// by whoever changes keys (the add form) so the list reloads.
 #[component]
-pub fn KeyList(
-    view_name: &'static str,
-    refresh: RwSignal<u32>,
-    #[prop(optional)] projects: Vec<ProjectDto>,
-) -> impl IntoView {
+pub fn KeyList(view_name: &'static str, refresh: RwSignal<u32>) -> impl IntoView {
     let toasts = use_toasts();
     let actions = KeyListActions {
         set_active: ServerAction::<KeysSetActive>::new(),
@@ -391,8 +386,6 @@ pub fn KeyList(
         Some(Err(err)) => toasts.error(err.to_string()),
         None => {}
     });
-    let project_names: Vec<(i32, String)> =
-        projects.iter().map(|p| (p.id, p.name.clone())).collect();
     let show_scope = view_name == "org";
     view! {
         <div class="form-inline" role="search">
@@ -429,7 +422,6 @@ pub fn KeyList(
         </div>
         <Transition fallback=|| view! { <p class="muted">"Loading keys…"</p> }>
             {move || {
-                let project_names = project_names.clone();
                 Suspend::new(async move {
                     match keys.await {
                         Ok(list) if list.is_empty() => view! {
@@ -452,10 +444,7 @@ pub fn KeyList(
                                         </tr></thead>
                                         <tbody>
                                             {list.into_iter().map(|key| {
-                                                let project_name = key.project_id.and_then(|pid| {
-                                                    project_names.iter().find(|(id, _)| *id == pid).map(|(_, n)| n.clone())
-                                                });
-                                                view! { <KeyListItem key actions refresh project_name /> }
+                                                view! { <KeyListItem key actions refresh /> }
                                             }).collect_view()}
                                         </tbody>
                                     </table>

@@ -48,7 +48,7 @@ fn Shell(me: MeDto) -> impl IntoView {
                 <div class="brand"><span class="brand-mark" aria-hidden="true"></span>"Keygate"</div>
                 <nav class="nav" aria-label="Main">
                     <A href="/" attr:class="nav-link" exact=true>"Dashboard"</A>
-                    <A href="/keys" attr:class="nav-link">"Keys"</A>
+                    <A href="/keys" attr:class="nav-link">"My keys"</A>
                     <A href="/projects" attr:class="nav-link">"Projects"</A>
                     <A href="/usage" attr:class="nav-link">"Usage"</A>
                     <A href="/audit" attr:class="nav-link">"Audit"</A>

@@ -49,30 +49,28 @@ pub fn OrgKeysPage() -> impl IntoView {
     view! {
         <PageHeader title="Organization keys" />
         <div class="content stack">
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match projects.await {
-                        Ok(projects) => {
-                            let active: Vec<_> = projects.iter().filter(|p| p.active).cloned().collect();
-                            view! {
-                                <section class="card">
-                                    <p class="muted">"Every provider key of the organization: project keys shared by a project's programs, and members' personal keys (masked; only their owner can reveal them)."</p>
-                                    <KeyList view_name="org" refresh projects=projects.clone() />
-                                </section>
-                                <section class="card">
-                                    <h2>"Add a project key"</h2>
-                                    {if active.is_empty() {
-                                        view! { <p class="muted">"Create an active project first; keys belong to a project."</p> }.into_any()
-                                    } else {
-                                        view! { <KeyForm create projects=active /> }.into_any()
-                                    }}
-                                </section>
-                            }.into_any()
+            <section class="card">
+                <p class="muted">"Every provider key of the organization: project keys shared by a project's programs, and members' personal keys (masked; only their owner can reveal them)."</p>
+                <KeyList view_name="org" refresh />
+            </section>
+            <section class="card">
+                <h2>"Add a project key"</h2>
+                <Transition fallback=|| view! { <p class="muted">"Loading projects…"</p> }>
+                    {move || Suspend::new(async move {
+                        match projects.await {
+                            Ok(projects) => {
+                                let active: Vec<_> = projects.into_iter().filter(|p| p.active).collect();
+                                if active.is_empty() {
+                                    view! { <p class="muted">"Create an active project first; keys belong to a project."</p> }.into_any()
+                                } else {
+                                    view! { <KeyForm create projects=active /> }.into_any()
+                                }
+                            }
+                            Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
                         }
-                        Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Transition>
+                    })}
+                </Transition>
+            </section>
         </div>
     }
     .into_any()

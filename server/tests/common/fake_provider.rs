@@ -26,17 +26,20 @@ pub struct FakeProvider {
     pub seen: Seen,
 }
 
-fn judge(seen: &Seen, credential: Option<&str>) -> Result<(), Response> {
+/// `None` when the credential is accepted, else the 401 answer.
+fn judge(seen: &Seen, credential: Option<&str>) -> Option<Response> {
     let credential = credential.unwrap_or_default().to_owned();
     seen.credentials.lock().unwrap().push(credential.clone());
     if credential.contains("VALID") {
-        Ok(())
+        None
     } else {
-        Err((
-            StatusCode::UNAUTHORIZED,
-            format!(r#"{{"error":{{"message":"Incorrect API key provided: {credential}"}}}}"#),
+        Some(
+            (
+                StatusCode::UNAUTHORIZED,
+                format!(r#"{{"error":{{"message":"Incorrect API key provided: {credential}"}}}}"#),
+            )
+                .into_response(),
         )
-            .into_response())
     }
 }
 
@@ -53,7 +56,7 @@ impl FakeProvider {
                 let bearer =
                     header(&headers, "authorization").map(|v| v.trim_start_matches("Bearer "));
                 match judge(&seen, bearer) {
-                    Ok(()) => (
+                    None => (
                         [
                             ("openai-organization", "org-fake"),
                             ("x-ratelimit-limit-requests", "500"),
@@ -62,7 +65,7 @@ impl FakeProvider {
                         r#"{"object":"list","data":[{"id":"gpt-4o-mini","object":"model"}]}"#,
                     )
                         .into_response(),
-                    Err(r) => r,
+                    Some(r) => r,
                 }
             }
         };
@@ -73,12 +76,12 @@ impl FakeProvider {
                     return (StatusCode::BAD_REQUEST, "missing anthropic-version").into_response();
                 }
                 match judge(&seen, header(&headers, "x-api-key")) {
-                    Ok(()) => (
+                    None => (
                         [("anthropic-ratelimit-requests-limit", "50")],
                         r#"{"data":[{"id":"claude-sonnet-4-5","type":"model"}]}"#,
                     )
                         .into_response(),
-                    Err(r) => r,
+                    Some(r) => r,
                 }
             }
         };
@@ -86,8 +89,8 @@ impl FakeProvider {
             let seen = seen.clone();
             move |headers: HeaderMap| async move {
                 match judge(&seen, header(&headers, "x-goog-api-key")) {
-                    Ok(()) => r#"{"models":[{"name":"models/gemini-2.0-flash"}]}"#.into_response(),
-                    Err(r) => r,
+                    None => r#"{"models":[{"name":"models/gemini-2.0-flash"}]}"#.into_response(),
+                    Some(r) => r,
                 }
             }
         };
@@ -104,12 +107,12 @@ impl FakeProvider {
                     return (StatusCode::BAD_REQUEST, "bad signature").into_response();
                 }
                 match judge(&seen, Some(auth)) {
-                    Ok(()) => "<GetCallerIdentityResponse><GetCallerIdentityResult>\
+                    None => "<GetCallerIdentityResponse><GetCallerIdentityResult>\
                                <Arn>arn:aws:iam::123456789012:user/fake</Arn>\
                                <Account>123456789012</Account>\
                                </GetCallerIdentityResult></GetCallerIdentityResponse>"
                         .into_response(),
-                    Err(r) => r,
+                    Some(r) => r,
                 }
             }
         };
