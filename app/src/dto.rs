@@ -122,6 +122,27 @@ pub struct ProviderKeyDto {
     pub can_reveal: bool,
 }
 
+/// A program's token as listed (never the token itself).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenDto {
+    pub id: i32,
+    /// `admin` or `service`.
+    pub kind: String,
+    pub name: String,
+    /// e.g. `kg_admin_…abcd`.
+    pub hint: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked: bool,
+}
+
+/// A token just created: the only time its secret is shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewTokenDto {
+    pub token: TokenDto,
+    pub secret: String,
+}
+
 #[cfg(feature = "ssr")]
 mod from_domain {
     use super::*;
@@ -203,6 +224,20 @@ mod from_domain {
                 created_at: k.created_at.to_rfc3339(),
                 can_edit: can_edit(viewer, k),
                 can_reveal: can_reveal(viewer, k),
+            }
+        }
+    }
+
+    impl From<&domain::entities::api_token::Model> for TokenDto {
+        fn from(t: &domain::entities::api_token::Model) -> Self {
+            TokenDto {
+                id: t.id,
+                kind: t.kind.clone(),
+                name: t.name.clone(),
+                hint: t.hint.clone(),
+                created_at: t.created_at.to_rfc3339(),
+                last_used_at: t.last_used_at.map(|at| at.to_rfc3339()),
+                revoked: t.revoked_at.is_some(),
             }
         }
     }

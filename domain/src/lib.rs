@@ -4,6 +4,7 @@
 //! REST handlers and the CLI stay thin and the logic is unit-testable.
 
 pub mod accounts;
+pub mod api_tokens;
 pub mod auth;
 pub mod db;
 pub mod entities;

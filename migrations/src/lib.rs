@@ -7,6 +7,7 @@ mod m20261125_000001_accounts;
 mod m20261125_000002_vault_keyring;
 mod m20261125_000003_projects;
 mod m20261125_000004_provider_keys;
+mod m20261125_000005_api_tokens;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_vault_keyring::Migration),
             Box::new(m20261125_000003_projects::Migration),
             Box::new(m20261125_000004_provider_keys::Migration),
+            Box::new(m20261125_000005_api_tokens::Migration),
         ]
     }
 }

@@ -157,3 +157,89 @@ pub async fn vault_status(config: &Config, json: bool) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The admin a CLI-made token acts as: `--as` (must be an admin of the organization) or the
+/// organization's first owner.
+async fn acting_admin(
+    db: &sea_orm::DatabaseConnection,
+    org_id: Option<i32>,
+    as_email: Option<&str>,
+) -> Result<domain::auth::Admin, String> {
+    use domain::entities::{organization, user};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let org_id = match org_id {
+        Some(id) => id,
+        None => {
+            let orgs = organization::Entity::find()
+                .all(db)
+                .await
+                .map_err(|e| e.to_string())?;
+            match orgs.as_slice() {
+                [only] => only.id,
+                [] => return Err("no organization exists yet".into()),
+                _ => return Err("several organizations exist; pass --org-id".into()),
+            }
+        }
+    };
+    let mut query = user::Entity::find().filter(user::Column::OrgId.eq(org_id));
+    query = match as_email {
+        Some(email) => {
+            let email = domain::types::Email::parse(email).map_err(|e| e.to_string())?;
+            query.filter(user::Column::Email.eq(email.as_str()))
+        }
+        None => query
+            .filter(user::Column::Role.eq("owner"))
+            .order_by_asc(user::Column::Id),
+    };
+    let model = query
+        .one(db)
+        .await
+        .map_err(|e| e.to_string())?
+        .filter(|u| !u.disabled)
+        .ok_or_else(|| format!("no such active user in organization {org_id}"))?;
+    let user = domain::auth::SessionUser::from_model(&model).map_err(|e| e.to_string())?;
+    domain::auth::Admin::new(user).map_err(|_| format!("{} is not an admin", model.email))
+}
+
+/// `keygate token create`: prints the new token once.
+pub async fn token_create(
+    config: &Config,
+    name: &str,
+    kind: &str,
+    org_id: Option<i32>,
+    as_email: Option<&str>,
+    json: bool,
+) -> Result<(), String> {
+    use domain::api_tokens::{NewToken, TokenKind};
+    let prepared = startup::prepare(config).await.map_err(|e| e.to_string())?;
+    let db = &prepared.state.db;
+    let admin = acting_admin(db, org_id, as_email).await?;
+    let input = NewToken {
+        kind: TokenKind::parse(kind).map_err(|e| e.to_string())?,
+        name: name.to_owned(),
+        project_id: None,
+        expires_at: None,
+    };
+    let (token, secret) = domain::api_tokens::create(db, &admin, input)
+        .await
+        .map_err(|e| e.to_string())?;
+    if json {
+        return print_json(&serde_json::json!({
+            "id": token.id,
+            "kind": token.kind,
+            "name": token.name,
+            "orgId": token.org_id,
+            "actsAs": admin.user().email,
+            "token": secret.expose_secret(),
+        }));
+    }
+    println!(
+        "Created {} token {:?} (id {}) acting as {}. It is shown only this once:",
+        token.kind,
+        token.name,
+        token.id,
+        admin.user().email
+    );
+    println!("{}", secret.expose_secret());
+    Ok(())
+}

@@ -45,10 +45,37 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Tokens for programs (`kg_admin_…` for the REST API, `kg_svc_…` for the broker).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// The vault's master-key versions.
     Vault {
         #[command(subcommand)]
         command: VaultCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token; it is printed once and only its hash is stored.
+    Create {
+        /// A name that says which program uses it.
+        #[arg(long)]
+        name: String,
+        /// `admin` (REST API) or `service` (credential broker).
+        #[arg(long, default_value = "admin", value_parser = ["admin", "service"])]
+        kind: String,
+        /// The organization (needed when the database holds more than one).
+        #[arg(long)]
+        org_id: Option<i32>,
+        /// The admin the token acts as (default: the organization's first owner).
+        #[arg(long = "as")]
+        as_email: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 

@@ -6,4 +6,5 @@ pub mod auth;
 pub mod keys;
 pub mod org;
 pub mod projects;
+pub mod tokens;
 pub mod users;

@@ -1,9 +1,12 @@
 use leptos::prelude::*;
 
 use crate::api::org::{OrgRename, org_get};
+use crate::api::tokens::{TokensCreate, TokensRevoke, tokens_list};
+use crate::components::confirm::ConfirmButton;
 use crate::components::form::{Field, FormError, last_error};
 use crate::components::layout::{PageHeader, use_me};
 use crate::components::toast::use_toasts;
+use crate::dto::TokenDto;
 use crate::pages::NotAllowed;
 
 #[component]
@@ -43,7 +46,112 @@ pub fn SettingsPage() -> impl IntoView {
                     })}
                 </Suspense>
             </section>
+            <ApiTokens />
         </div>
     }
     .into_any()
+}
+
+/// Tokens for programs: create (shown once), list, revoke.
+#[component]
+fn ApiTokens() -> impl IntoView {
+    let toasts = use_toasts();
+    let create = ServerAction::<TokensCreate>::new();
+    let revoke = ServerAction::<TokensRevoke>::new();
+    let tokens = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| tokens_list(),
+    );
+    let error = last_error(create.value());
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = create.value().get()
+            && let Some(form) = form.get()
+        {
+            form.reset();
+        }
+    });
+    Effect::new(move |_| match revoke.value().get() {
+        Some(Ok(t)) => toasts.success(format!("Token {} revoked", t.name)),
+        Some(Err(err)) => toasts.error(err.to_string()),
+        None => {}
+    });
+    view! {
+        <section class="card">
+            <h2>"API tokens"</h2>
+            <p class="muted">"Admin tokens (kg_admin_…) call the REST API as you: send them as Authorization: Bearer. Service tokens (kg_svc_…) are for the credential broker. A token is shown once; Keygate keeps only its hash."</p>
+            {move || create.value().get().and_then(Result::ok).map(|created| view! {
+                <div class="new-token" role="region" aria-label="New token">
+                    <label for="new-token-value">"New token (copy it now; it is not shown again)"</label>
+                    <input id="new-token-value" class="mono" readonly=true value=created.secret />
+                </div>
+            })}
+            <ActionForm action=create node_ref=form attr:class="form">
+                <FormError error />
+                <div class="form-inline">
+                    <Field label="Token name" name="name" error />
+                    <div class="field">
+                        <label for="token-kind">"Kind"</label>
+                        <select id="token-kind" name="kind">
+                            <option value="admin">"Admin API"</option>
+                            <option value="service">"Service (credential broker)"</option>
+                        </select>
+                    </div>
+                </div>
+                <div class="form-actions">
+                    <button type="submit" class="btn btn-primary" disabled=move || create.pending().get()>"Create token"</button>
+                </div>
+            </ActionForm>
+            <Transition fallback=|| view! { <p class="muted">"Loading tokens…"</p> }>
+                {move || Suspend::new(async move {
+                    match tokens.await {
+                        Ok(list) if list.is_empty() => view! { <p class="muted">"No tokens yet."</p> }.into_any(),
+                        Ok(list) => view! { <TokenTable list revoke /> }.into_any(),
+                        Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn TokenTable(list: Vec<TokenDto>, revoke: ServerAction<TokensRevoke>) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="table">
+                <thead><tr>
+                    <th scope="col">"Name"</th><th scope="col">"Kind"</th><th scope="col">"Token"</th>
+                    <th scope="col">"Last used"</th><th scope="col">"Status"</th>
+                    <th scope="col" class="actions"><span class="sr-only">"Actions"</span></th>
+                </tr></thead>
+                <tbody>
+                    {list.into_iter().map(|t| {
+                        let id = t.id;
+                        view! {
+                            <tr>
+                                <td>{t.name.clone()}</td>
+                                <td>{t.kind.clone()}</td>
+                                <td><code class="masked">{t.hint.clone()}</code></td>
+                                <td>{t.last_used_at.clone().map(|at| at.chars().take(16).collect::<String>().replace('T', " ")).unwrap_or_else(|| "never".into())}</td>
+                                <td>{if t.revoked {
+                                    view! { <span class="badge badge-disabled">"revoked"</span> }.into_any()
+                                } else {
+                                    view! { <span class="badge badge-active">"active"</span> }.into_any()
+                                }}</td>
+                                <td class="actions">{(!t.revoked).then(|| view! {
+                                    <ConfirmButton
+                                        label="Revoke".to_owned()
+                                        question=format!("Revoke {}? Programs using it stop working at once.", t.name)
+                                        confirm_label="Revoke".to_owned()
+                                        on_confirm=move |_| { revoke.dispatch(TokensRevoke { id }); }
+                                    />
+                                })}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
 }

@@ -1,5 +1,6 @@
 //! SeaORM entities. Server-only: these never cross into the browser build.
 
+pub mod api_token;
 pub mod login_throttle;
 pub mod organization;
 pub mod project;

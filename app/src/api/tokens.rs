@@ -1,0 +1,47 @@
+//! Tokens for programs (`kg_admin_…`, `kg_svc_…`), managed by admins in Settings.
+
+use leptos::prelude::*;
+
+use crate::dto::{NewTokenDto, TokenDto};
+use crate::error::AppError;
+
+#[server(prefix = "/rpc", endpoint = "tokens_list")]
+pub async fn tokens_list() -> Result<Vec<TokenDto>, AppError> {
+    use crate::ssr;
+    let state = ssr::state()?;
+    let (admin, _) = ssr::require_admin().await?;
+    let tokens = domain::api_tokens::list(&state.db, &admin).await?;
+    Ok(tokens.iter().map(TokenDto::from).collect())
+}
+
+/// Creates a token and returns its secret, this once.
+#[server(prefix = "/rpc", endpoint = "tokens_create")]
+pub async fn tokens_create(name: String, kind: String) -> Result<NewTokenDto, AppError> {
+    use crate::ssr;
+    use domain::api_tokens::{NewToken, TokenKind};
+    use secrecy::ExposeSecret as _;
+    let state = ssr::state()?;
+    let (admin, _) = ssr::require_admin().await?;
+    let input = NewToken {
+        kind: TokenKind::parse(&kind)?,
+        name,
+        project_id: None,
+        expires_at: None,
+    };
+    let (token, secret) = domain::api_tokens::create(&state.db, &admin, input).await?;
+    tracing::info!(actor = admin.user().id, token_id = token.id, kind = %token.kind, "token created");
+    Ok(NewTokenDto {
+        token: TokenDto::from(&token),
+        secret: secret.expose_secret().to_owned(),
+    })
+}
+
+#[server(prefix = "/rpc", endpoint = "tokens_revoke")]
+pub async fn tokens_revoke(id: i32) -> Result<TokenDto, AppError> {
+    use crate::ssr;
+    let state = ssr::state()?;
+    let (admin, _) = ssr::require_admin().await?;
+    let token = domain::api_tokens::revoke(&state.db, &admin, id).await?;
+    tracing::info!(actor = admin.user().id, token_id = id, "token revoked");
+    Ok(TokenDto::from(&token))
+}
