@@ -9,6 +9,7 @@ pub mod auth;
 pub mod db;
 pub mod entities;
 pub mod error;
+pub mod fallback;
 pub mod password;
 pub mod projects;
 pub mod provider_keys;

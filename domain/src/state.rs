@@ -74,6 +74,8 @@ pub struct AppState {
     pub keyring: Arc<LiveKeyring>,
     /// Provider endpoints and the HTTP clients that reach them.
     pub upstreams: Upstreams,
+    /// `KEYGATE_FALLBACK_<PROVIDER>_API_KEY` keys (empty unless configured).
+    pub fallbacks: Arc<crate::fallback::FallbackKeys>,
     pub setup: SetupGate,
     pub sessions: SessionPolicy,
 }

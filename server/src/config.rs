@@ -184,6 +184,10 @@ pub struct Config {
     #[arg(skip)]
     pub upstream_overrides: Option<domain::upstream::Overrides>,
 
+    /// Fallback provider keys; `None` reads `KEYGATE_FALLBACK_<PROVIDER>_API_KEY`.
+    #[arg(skip)]
+    pub fallback_keys: Option<domain::fallback::FallbackKeys>,
+
     /// Log format: `text` or `json`. Levels come from RUST_LOG (default `info`).
     #[arg(long, env = "KEYGATE_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"], global = true)]
     pub log_format: String,
@@ -235,6 +239,7 @@ impl Config {
             log_format: "text".into(),
             allow_private_upstreams: false,
             upstream_overrides: None,
+            fallback_keys: None,
         }
     }
 }

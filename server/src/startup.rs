@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use domain::AppState;
+use domain::fallback::FallbackKeys;
 use domain::password::PasswordHasher;
 use domain::state::{SessionPolicy, SetupGate};
 use domain::upstream::Upstreams;
@@ -82,6 +83,13 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartupError> {
     };
     let upstreams = Upstreams::new(overrides, config.allow_private_upstreams)
         .map_err(|e| StartupError::Other(e.to_string()))?;
+    let fallbacks = match &config.fallback_keys {
+        Some(keys) => keys.clone(),
+        None => FallbackKeys::from_env().map_err(|e| match e {
+            domain::DomainError::Internal(message) => StartupError::Other(message),
+            other => StartupError::Other(other.to_string()),
+        })?,
+    };
     let hasher =
         PasswordHasher::for_this_machine().map_err(|e| StartupError::Other(e.to_string()))?;
     let setup_needed = domain::accounts::setup::is_needed(&db)
@@ -94,6 +102,7 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartupError> {
         keyring: Arc::new(LiveKeyring::new(master_key.clone(), keyring)),
         master_key,
         upstreams,
+        fallbacks: Arc::new(fallbacks),
         setup: SetupGate::with_token(setup_token.clone()),
         sessions: SessionPolicy {
             idle_timeout: config.session_idle_timeout,
