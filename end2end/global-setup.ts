@@ -88,6 +88,8 @@ export default async function globalSetup(): Promise<void> {
   Object.assign(env, {
     KEYGATE_OPENAI_BASE_URL: `${fakeProvider}/v1`,
     KEYGATE_ANTHROPIC_BASE_URL: `${fakeProvider}/anthropic`,
+    // An operator-configured fallback, shown as "from environment".
+    KEYGATE_FALLBACK_GROQ_API_KEY: 'gsk_e2efallbackkey0000wxyz',
     KEYGATE_ADDR: `${HOST}:${PORT}`,
     KEYGATE_DATA_DIR: dataDir,
     LEPTOS_SITE_ROOT: siteRoot,

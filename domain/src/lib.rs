@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod api_tokens;
 pub mod auth;
+pub mod broker;
 pub mod db;
 pub mod entities;
 pub mod error;

@@ -80,6 +80,11 @@ test('a member adds a personal key and reveals it with their password; an admin 
   await expect(row).toContainText('sk-ant-…wxyz');
   await expect(row).toContainText('personal');
   expect(await page.content()).not.toContain(PERSONAL_SECRET);
+  // The operator's environment fallback is listed, masked.
+  const fromEnv = page.getByRole('listitem').filter({ hasText: 'Groq' });
+  await expect(fromEnv).toContainText('gsk_…wxyz');
+  await expect(fromEnv).toContainText('from environment');
+  expect(await page.content()).not.toContain('gsk_e2efallbackkey0000wxyz');
 
   await row.getByRole('button', { name: 'Reveal', exact: true }).click();
   await page.getByLabel('Your password', { exact: true }).fill('not my password at all');

@@ -21,7 +21,7 @@ async fn admin_tokens_work_until_revoked_or_their_creator_is_demoted(backend: Ba
         .rpc(
             &ada,
             "tokens_create",
-            &[("name", "deploy bot"), ("kind", "admin")],
+            &[("token_name", "deploy bot"), ("kind", "admin")],
         )
         .await
         .json()
@@ -67,7 +67,7 @@ async fn admin_tokens_work_until_revoked_or_their_creator_is_demoted(backend: Ba
         .rpc(
             &ada,
             "tokens_create",
-            &[("name", "broker"), ("kind", "service")],
+            &[("token_name", "broker"), ("kind", "service")],
         )
         .await
         .json()
@@ -89,7 +89,11 @@ async fn admin_tokens_work_until_revoked_or_their_creator_is_demoted(backend: Ba
         .await;
     let mo = app.signed_in("mo@acme.test", PASSWORD).await;
     let res = app
-        .rpc(&mo, "tokens_create", &[("name", "x"), ("kind", "admin")])
+        .rpc(
+            &mo,
+            "tokens_create",
+            &[("token_name", "x"), ("kind", "admin")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_eq!(

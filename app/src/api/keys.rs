@@ -178,3 +178,18 @@ pub async fn keys_reveal(id: i32, password: String) -> Result<String, AppError> 
         None => secret.key.expose_secret().to_owned(),
     })
 }
+
+/// Fallback keys configured in the environment (`KEYGATE_FALLBACK_<PROVIDER>_API_KEY`):
+/// `(provider id, masked key)`. Any signed-in user may see that they exist.
+#[server(prefix = "/rpc", endpoint = "keys_fallbacks")]
+pub async fn keys_fallbacks() -> Result<Vec<(String, String)>, AppError> {
+    use crate::ssr;
+    let state = ssr::state()?;
+    ssr::require_user().await?;
+    Ok(state
+        .fallbacks
+        .masked()
+        .into_iter()
+        .map(|(provider, masked)| (provider.id().to_owned(), masked))
+        .collect())
+}

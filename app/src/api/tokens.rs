@@ -14,9 +14,14 @@ pub async fn tokens_list() -> Result<Vec<TokenDto>, AppError> {
     Ok(tokens.iter().map(TokenDto::from).collect())
 }
 
-/// Creates a token and returns its secret, this once.
+/// Creates a token and returns its secret, this once. `project_id` (optional, service tokens)
+/// names the project whose keys the broker falls back to.
 #[server(prefix = "/rpc", endpoint = "tokens_create")]
-pub async fn tokens_create(name: String, kind: String) -> Result<NewTokenDto, AppError> {
+pub async fn tokens_create(
+    token_name: String,
+    kind: String,
+    #[server(default)] project_id: Option<String>,
+) -> Result<NewTokenDto, AppError> {
     use crate::ssr;
     use domain::api_tokens::{NewToken, TokenKind};
     use secrecy::ExposeSecret as _;
@@ -24,8 +29,14 @@ pub async fn tokens_create(name: String, kind: String) -> Result<NewTokenDto, Ap
     let (admin, _) = ssr::require_admin().await?;
     let input = NewToken {
         kind: TokenKind::parse(&kind)?,
-        name,
-        project_id: None,
+        name: token_name,
+        project_id: match project_id.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(raw) => Some(raw.parse().map_err(|_| AppError::Validation {
+                field: Some("project_id".into()),
+                message: "Choose a project.".into(),
+            })?),
+        },
         expires_at: None,
     };
     let (token, secret) = domain::api_tokens::create(&state.db, &admin, input).await?;

@@ -2,10 +2,11 @@
 
 use leptos::prelude::*;
 
-use crate::api::keys::KeysCreate;
+use crate::api::keys::{KeysCreate, keys_fallbacks};
 use crate::api::projects::projects_list;
 use crate::components::keys::{KeyForm, KeyList};
 use crate::components::layout::{PageHeader, use_me};
+use crate::dto::provider_name;
 use crate::pages::NotAllowed;
 
 /// Bumps `refresh` whenever the add form succeeds, so the list reloads.
@@ -19,6 +20,31 @@ fn refresh_on_create(create: ServerAction<KeysCreate>) -> RwSignal<u32> {
     refresh
 }
 
+/// Keys the operator configured in the environment, used only when neither the user nor the
+/// project has a key for that provider. Shown (masked) so nobody wonders where requests go.
+#[component]
+fn EnvironmentKeys() -> impl IntoView {
+    let fallbacks = Resource::new(|| (), |_| keys_fallbacks());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let list = fallbacks.await.unwrap_or_default();
+                (!list.is_empty()).then(|| view! {
+                    <section class="card">
+                        <h2>"From environment"</h2>
+                        <p class="muted">"Used only when neither you nor the project has a key for the provider."</p>
+                        <ul class="plain-list">
+                            {list.into_iter().map(|(provider, masked)| view! {
+                                <li>{provider_name(&provider).to_owned()}" "<code class="masked">{masked}</code>" "<span class="badge badge-member">"from environment"</span></li>
+                            }).collect_view()}
+                        </ul>
+                    </section>
+                })
+            })}
+        </Suspense>
+    }
+}
+
 #[component]
 pub fn MyKeysPage() -> impl IntoView {
     let create = ServerAction::<KeysCreate>::new();
@@ -30,6 +56,7 @@ pub fn MyKeysPage() -> impl IntoView {
                 <p class="muted">"Your own provider keys. Programs and the proxy use them for your requests before any project key. Only you can reveal them, after re-entering your password."</p>
                 <KeyList view_name="mine" refresh />
             </section>
+            <EnvironmentKeys />
             <section class="card">
                 <h2>"Add a personal key"</h2>
                 <KeyForm create projects=Vec::new() />
@@ -53,6 +80,7 @@ pub fn OrgKeysPage() -> impl IntoView {
                 <p class="muted">"Every provider key of the organization: project keys shared by a project's programs, and members' personal keys (masked; only their owner can reveal them)."</p>
                 <KeyList view_name="org" refresh />
             </section>
+            <EnvironmentKeys />
             <section class="card">
                 <h2>"Add a project key"</h2>
                 <Transition fallback=|| view! { <p class="muted">"Loading projects…"</p> }>

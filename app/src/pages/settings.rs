@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 
 use crate::api::org::{OrgRename, org_get};
+use crate::api::projects::projects_list;
 use crate::api::tokens::{TokensCreate, TokensRevoke, tokens_list};
 use crate::components::confirm::ConfirmButton;
 use crate::components::form::{Field, FormError, last_error};
@@ -62,6 +63,7 @@ fn ApiTokens() -> impl IntoView {
         move || (create.version().get(), revoke.version().get()),
         |_| tokens_list(),
     );
+    let projects = Resource::new(|| (), |_| projects_list(String::new(), "active".into()));
     let error = last_error(create.value());
     let form = NodeRef::<leptos::html::Form>::new();
     Effect::new(move |_| {
@@ -89,12 +91,25 @@ fn ApiTokens() -> impl IntoView {
             <ActionForm action=create node_ref=form attr:class="form">
                 <FormError error />
                 <div class="form-inline">
-                    <Field label="Token name" name="name" error />
+                    <Field label="Token name" name="token_name" error />
                     <div class="field">
                         <label for="token-kind">"Kind"</label>
                         <select id="token-kind" name="kind">
                             <option value="admin">"Admin API"</option>
                             <option value="service">"Service (credential broker)"</option>
+                        </select>
+                    </div>
+                    <div class="field">
+                        <label for="token-project">"Project (service tokens)"</label>
+                        <select id="token-project" name="project_id">
+                            <option value="">"None"</option>
+                            <Suspense fallback=|| ()>
+                                {move || Suspend::new(async move {
+                                    projects.await.unwrap_or_default().into_iter().map(|p| view! {
+                                        <option value=p.id.to_string()>{p.name}</option>
+                                    }).collect_view()
+                                })}
+                            </Suspense>
                         </select>
                     </div>
                 </div>

@@ -10,7 +10,7 @@ use crate::auth::SessionUser;
 use crate::entities::{provider_key, provider_key_event};
 use crate::error::DomainError;
 
-pub(super) async fn record(
+pub async fn record(
     db: &impl ConnectionTrait,
     key: &provider_key::Model,
     actor: Option<i32>,

@@ -10,7 +10,7 @@
 //!   secret;
 //! - anyone else (members, other organizations) sees nothing: such keys look absent (404).
 
-mod events;
+pub mod events;
 pub mod secret;
 mod sigv4;
 mod store;
@@ -21,6 +21,9 @@ use crate::entities::provider_key;
 use crate::vault::envelope::SecretContext;
 
 pub use events::history;
+
+/// Records an entry in a key's history (for other modules: the broker, the proxy).
+pub use events::record as record_event;
 pub use store::*;
 
 /// The vault purpose for provider key secrets (part of every ciphertext's AAD).

@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod broker;
 pub mod error;
 pub mod key_body;
 pub mod my_keys;
@@ -50,6 +51,7 @@ where
                 .delete(api_keys::delete),
         )
         .route("/admin/api-keys/{id}/verify", post(api_keys::verify))
+        .route("/broker/credentials", post(broker::credentials))
         .route("/api-keys", get(my_keys::list).post(my_keys::create))
         .route("/api-keys/stats", get(my_keys::stats))
         .route("/api-keys/test", post(my_keys::test))
