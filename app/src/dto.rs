@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema), schema(as = Role))]
 #[serde(rename_all = "lowercase")]
 pub enum RoleDto {
     Member,
@@ -32,6 +33,7 @@ impl RoleDto {
 
 /// The signed-in user, as the app shell needs it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema), schema(as = Me))]
 pub struct MeDto {
     pub id: i32,
     pub email: String,

@@ -11,11 +11,12 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::auth::RestAdmin;
-use super::error::{ApiError, ApiJson, ApiQuery};
+use super::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use super::key_body::{KeyBody, KeyList, VerifyBody};
 use super::projects::ProjectId as KeyId;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ListQuery {
     provider: Option<String>,
@@ -27,7 +28,7 @@ pub struct ListQuery {
     name: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CreateKey {
     provider: String,
@@ -46,7 +47,7 @@ pub struct CreateKey {
     weight: Option<i32>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct UpdateKey {
     name: Option<String>,
@@ -57,6 +58,7 @@ pub struct UpdateKey {
     organization_id: Option<String>,
     /// `null` removes the expiry.
     #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>, format = DateTime, nullable)]
     expires_at: Option<Option<DateTime<Utc>>>,
     rotation_schedule: Option<String>,
     base_url: Option<String>,
@@ -116,6 +118,9 @@ pub fn parse_provider(raw: Option<&str>) -> Result<Option<ProviderKind>, ApiErro
     }
 }
 
+/// Every provider key of the organization (masked), filtered.
+#[utoipa::path(get, path = "/api/admin/api-keys", tag = "provider keys", params(ListQuery), security(("session" = []), ("adminToken" = [])),
+    responses((status = 200, body = KeyList), (status = 401, description = "No session or token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     RestAdmin(admin): RestAdmin,
@@ -145,6 +150,9 @@ pub async fn list(
     Ok(Json(KeyList::new(&keys)))
 }
 
+/// Adds a project key; the secret is sealed at once and never returned.
+#[utoipa::path(post, path = "/api/admin/api-keys", tag = "provider keys", request_body = CreateKey, security(("session" = []), ("adminToken" = [])),
+    responses((status = 201, body = KeyBody), (status = 422, body = ErrorBody), (status = 401, description = "No session or token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     RestAdmin(admin): RestAdmin,
@@ -169,6 +177,9 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(KeyBody::from(&created))))
 }
 
+/// One key (masked).
+#[utoipa::path(get, path = "/api/admin/api-keys/{id}", tag = "provider keys", params(("id" = i32, Path, description = "Key id")), security(("session" = []), ("adminToken" = [])),
+    responses((status = 200, body = KeyBody), (status = 404, body = ErrorBody), (status = 401, description = "No session or token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     RestAdmin(admin): RestAdmin,
@@ -178,6 +189,9 @@ pub async fn get(
     Ok(Json(KeyBody::from(&key)))
 }
 
+/// Changes a key. A blank or absent `key` keeps the secret; a new one is a rotation.
+#[utoipa::path(put, path = "/api/admin/api-keys/{id}", tag = "provider keys", params(("id" = i32, Path, description = "Key id")), request_body = UpdateKey, security(("session" = []), ("adminToken" = [])),
+    responses((status = 200, body = KeyBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 401, description = "No session or token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     RestAdmin(admin): RestAdmin,
@@ -189,6 +203,9 @@ pub async fn update(
     Ok(Json(KeyBody::from(&updated)))
 }
 
+/// Soft-deletes a key: the secret is destroyed, the history kept.
+#[utoipa::path(delete, path = "/api/admin/api-keys/{id}", tag = "provider keys", params(("id" = i32, Path, description = "Key id")), security(("session" = []), ("adminToken" = [])),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 401, description = "No session or token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     RestAdmin(admin): RestAdmin,
@@ -199,6 +216,9 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Tests the key against its provider (10 s timeout) and records the result.
+#[utoipa::path(post, path = "/api/admin/api-keys/{id}/verify", tag = "provider keys", params(("id" = i32, Path, description = "Key id")), security(("session" = []), ("adminToken" = [])),
+    responses((status = 200, body = VerifyBody), (status = 404, body = ErrorBody), (status = 401, description = "No session or token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
 pub async fn verify(
     State(state): State<AppState>,
     RestAdmin(admin): RestAdmin,

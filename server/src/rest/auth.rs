@@ -11,14 +11,17 @@ use http::StatusCode;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::error::{ApiError, ApiJson};
+use super::error::{ApiError, ApiJson, ErrorBody};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct LoginRequest {
     email: String,
     password: String,
 }
 
+/// Signs in and sets the session cookie.
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = app::dto::MeDto), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -37,11 +40,16 @@ pub async fn login(
     Ok(Json(MeDto::new(&user, &org)))
 }
 
+/// Ends the session.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", responses((status = 204)))]
 pub async fn logout(mut auth: AuthSession) -> Result<StatusCode, ApiError> {
     domain::auth::end_session(&mut auth).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/me", tag = "auth", security(("session" = [])),
+    responses((status = 200, body = app::dto::MeDto), (status = 401, body = ErrorBody)))]
 pub async fn me(State(state): State<AppState>, auth: AuthSession) -> Result<Json<MeDto>, ApiError> {
     let user = auth
         .user

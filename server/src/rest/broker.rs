@@ -10,9 +10,9 @@ use domain::broker::{self, UserRef};
 use secrecy::ExposeSecret as _;
 use serde::{Deserialize, Serialize};
 
-use super::error::{ApiError, ApiJson};
+use super::error::{ApiError, ApiJson, ErrorBody};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CredentialRequest {
     /// Keygate's user id, or
@@ -24,7 +24,7 @@ pub struct CredentialRequest {
     service: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CredentialBody {
     service: String,
@@ -51,6 +51,12 @@ fn unauthorized() -> ApiError {
     )
 }
 
+/// The key a user should use for a service: their own, else the token's project's, else the
+/// environment fallback. Service tokens only; every fetch is recorded.
+#[utoipa::path(post, path = "/api/broker/credentials", tag = "broker", request_body = CredentialRequest,
+    security(("serviceToken" = [])),
+    responses((status = 200, body = CredentialBody), (status = 401, body = ErrorBody),
+        (status = 404, description = "No key available", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn credentials(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -28,6 +28,22 @@ struct Inner<'a> {
     message: &'a str,
 }
 
+/// Every REST error: `{"error":{"code":"…","message":"…"}}` (OpenAPI schema).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // documents the shape `Body` serialises to
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code, e.g. `validation_failed`.
+    code: String,
+    /// A message for people.
+    message: String,
+}
+
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {

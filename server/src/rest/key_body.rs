@@ -4,7 +4,7 @@ use domain::entities::provider_key;
 use domain::provider_keys::verify::{VerifyDetails, VerifyOutcome, stored_details};
 use serde::Serialize;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VerificationBody {
     /// `never`, `valid`, `invalid` or `unreachable`.
@@ -13,7 +13,7 @@ pub struct VerificationBody {
     pub details: Option<VerifyDetails>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct KeyBody {
     pub id: i32,
@@ -79,7 +79,7 @@ impl From<&provider_key::Model> for KeyBody {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct KeyList {
     pub keys: Vec<KeyBody>,
     pub total: usize,
@@ -95,7 +95,7 @@ impl KeyList {
 }
 
 /// Seed 004's verify answer: `{"valid": bool, "details": {…}}`, plus the status word.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VerifyBody {
     pub valid: bool,

@@ -7,6 +7,7 @@ pub mod broker;
 pub mod error;
 pub mod key_body;
 pub mod my_keys;
+pub mod openapi;
 pub mod projects;
 
 use axum::Router;
@@ -22,6 +23,7 @@ where
     S: Clone + Send + Sync + 'static,
 {
     Router::new()
+        .route("/openapi.json", get(openapi::document))
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
         .route("/me", get(auth::me))

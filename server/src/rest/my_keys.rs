@@ -15,14 +15,15 @@ use serde::{Deserialize, Serialize};
 
 use super::api_keys::{UpdateKey, parse_provider, parse_status};
 use super::auth::RestUser;
-use super::error::{ApiError, ApiJson, ApiQuery};
+use super::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use super::key_body::{KeyBody, VerifyBody};
 use super::projects::ProjectId as KeyId;
 
 /// The header carrying the caller's password for `?includeValue=true`.
 pub const PASSWORD_HEADER: &str = "x-keygate-password";
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ListQuery {
     service: Option<String>,
@@ -30,7 +31,8 @@ pub struct ListQuery {
     name: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = CreatePersonalKey)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CreateKey {
     name: String,
@@ -45,21 +47,22 @@ pub struct CreateKey {
     organization_id: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct GetQuery {
     #[serde(default)]
     include_value: bool,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TestRequest {
     key_id: i32,
 }
 
 /// Seed 003 calls the provider `service` and the secret `value`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MyKeyBody {
     #[serde(flatten)]
@@ -82,7 +85,7 @@ impl From<&provider_key::Model> for MyKeyBody {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct MyKeyList {
     keys: Vec<MyKeyBody>,
     total: usize,
@@ -101,6 +104,9 @@ async fn own_key(
     Ok(key)
 }
 
+/// The caller's own personal keys (masked).
+#[utoipa::path(get, path = "/api/api-keys", tag = "my keys", params(ListQuery), security(("session" = []), ("adminToken" = [])),
+    responses((status = 200, body = MyKeyList), (status = 401, description = "No session or token", body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     RestUser(user): RestUser,
@@ -120,6 +126,9 @@ pub async fn list(
     }))
 }
 
+/// Adds one of the caller's own keys.
+#[utoipa::path(post, path = "/api/api-keys", tag = "my keys", request_body = CreateKey, security(("session" = []), ("adminToken" = [])),
+    responses((status = 201, body = MyKeyBody), (status = 422, body = ErrorBody), (status = 401, description = "No session or token", body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     RestUser(user): RestUser,
@@ -146,6 +155,12 @@ pub async fn create(
 
 /// `?includeValue=true` returns the secret, only with the caller's password in
 /// `X-Keygate-Password`; every reveal (and refusal) is recorded in the key's history.
+/// One own key; `includeValue=true` with the caller's password in `X-Keygate-Password`
+/// returns the secret (recorded in the key's history).
+#[utoipa::path(get, path = "/api/api-keys/{id}", tag = "my keys", params(("id" = i32, Path, description = "Key id"), GetQuery,
+        ("X-Keygate-Password" = Option<String>, Header, description = "The caller's password, for includeValue=true")),
+    security(("session" = []), ("adminToken" = [])),
+    responses((status = 200, body = MyKeyBody), (status = 404, body = ErrorBody), (status = 422, description = "Wrong password", body = ErrorBody), (status = 401, description = "No session or token", body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     RestUser(user): RestUser,
@@ -180,6 +195,9 @@ pub async fn get(
     Ok(Json(body))
 }
 
+/// Changes an own key; a blank `key` keeps the secret.
+#[utoipa::path(put, path = "/api/api-keys/{id}", tag = "my keys", params(("id" = i32, Path, description = "Key id")), request_body = UpdateKey, security(("session" = []), ("adminToken" = [])),
+    responses((status = 200, body = MyKeyBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 401, description = "No session or token", body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     RestUser(user): RestUser,
@@ -191,6 +209,9 @@ pub async fn update(
     Ok(Json(MyKeyBody::from(&updated)))
 }
 
+/// Deletes an own key (the secret is destroyed).
+#[utoipa::path(delete, path = "/api/api-keys/{id}", tag = "my keys", params(("id" = i32, Path, description = "Key id")), security(("session" = []), ("adminToken" = [])),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 401, description = "No session or token", body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     RestUser(user): RestUser,
@@ -201,6 +222,9 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Tests an own key against its provider.
+#[utoipa::path(post, path = "/api/api-keys/test", tag = "my keys", request_body = TestRequest, security(("session" = []), ("adminToken" = [])),
+    responses((status = 200, body = VerifyBody), (status = 404, body = ErrorBody), (status = 401, description = "No session or token", body = ErrorBody)))]
 pub async fn test(
     State(state): State<AppState>,
     RestUser(user): RestUser,
@@ -211,7 +235,7 @@ pub async fn test(
     Ok(Json(outcome.into()))
 }
 
-#[derive(Serialize, Default)]
+#[derive(Serialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceStats {
     service: String,
@@ -221,7 +245,7 @@ pub struct ServiceStats {
     last_used: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Stats {
     services: Vec<ServiceStats>,
     total: usize,
@@ -229,6 +253,8 @@ pub struct Stats {
 
 /// The caller's keys per service. Request and cost figures join this when the usage ledger
 /// exists (the gateway issue).
+#[utoipa::path(get, path = "/api/api-keys/stats", tag = "my keys", security(("session" = []), ("adminToken" = [])),
+    responses((status = 200, body = Stats), (status = 401, description = "No session or token", body = ErrorBody)))]
 pub async fn stats(
     State(state): State<AppState>,
     RestUser(user): RestUser,

@@ -9,10 +9,10 @@ use domain::projects::{self, ProjectFilter};
 use serde::{Deserialize, Serialize};
 
 use super::auth::RestAdmin;
-use super::error::{ApiError, ApiJson};
+use super::error::{ApiError, ApiJson, ErrorBody};
 
 /// A project as the REST API shows it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectBody {
     id: i32,
@@ -38,13 +38,14 @@ impl From<project::Model> for ProjectBody {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ProjectList {
     projects: Vec<ProjectBody>,
     total: usize,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     name: Option<String>,
@@ -52,7 +53,7 @@ pub struct ListQuery {
     status: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateProject {
     name: String,
@@ -60,7 +61,7 @@ pub struct CreateProject {
     description: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateProject {
     name: Option<String>,
@@ -87,6 +88,9 @@ impl<S: Send + Sync> FromRequestParts<S> for ProjectId {
     }
 }
 
+/// The organization's projects, filtered by name and status.
+#[utoipa::path(get, path = "/api/admin/projects", tag = "projects", params(ListQuery), security(("session" = []), ("adminToken" = [])),
+    responses((status = 200, body = ProjectList), (status = 401, description = "No session or token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     RestAdmin(admin): RestAdmin,
@@ -118,6 +122,9 @@ pub async fn list(
     }))
 }
 
+/// Creates a project.
+#[utoipa::path(post, path = "/api/admin/projects", tag = "projects", request_body = CreateProject, security(("session" = []), ("adminToken" = [])),
+    responses((status = 201, body = ProjectBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 401, description = "No session or token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     RestAdmin(admin): RestAdmin,
@@ -132,6 +139,9 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
+/// One project.
+#[utoipa::path(get, path = "/api/admin/projects/{id}", tag = "projects", params(("id" = i32, Path, description = "Project id")), security(("session" = []), ("adminToken" = [])),
+    responses((status = 200, body = ProjectBody), (status = 404, body = ErrorBody), (status = 401, description = "No session or token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     RestAdmin(admin): RestAdmin,
@@ -140,6 +150,9 @@ pub async fn get(
     Ok(Json(projects::get(&state.db, &admin, id).await?.into()))
 }
 
+/// Renames or re-describes a project.
+#[utoipa::path(put, path = "/api/admin/projects/{id}", tag = "projects", params(("id" = i32, Path, description = "Project id")), request_body = UpdateProject, security(("session" = []), ("adminToken" = [])),
+    responses((status = 200, body = ProjectBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 401, description = "No session or token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     RestAdmin(admin): RestAdmin,
@@ -157,6 +170,9 @@ pub async fn update(
     Ok(Json(updated.into()))
 }
 
+/// Activates a project.
+#[utoipa::path(post, path = "/api/admin/projects/{id}/activate", tag = "projects", params(("id" = i32, Path, description = "Project id")), security(("session" = []), ("adminToken" = [])),
+    responses((status = 200, body = ProjectBody), (status = 404, body = ErrorBody), (status = 401, description = "No session or token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
 pub async fn activate(
     State(state): State<AppState>,
     RestAdmin(admin): RestAdmin,
@@ -169,6 +185,9 @@ pub async fn activate(
     ))
 }
 
+/// Deactivates (archives) a project.
+#[utoipa::path(post, path = "/api/admin/projects/{id}/deactivate", tag = "projects", params(("id" = i32, Path, description = "Project id")), security(("session" = []), ("adminToken" = [])),
+    responses((status = 200, body = ProjectBody), (status = 404, body = ErrorBody), (status = 401, description = "No session or token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
 pub async fn deactivate(
     State(state): State<AppState>,
     RestAdmin(admin): RestAdmin,
@@ -182,6 +201,8 @@ pub async fn deactivate(
 }
 
 /// Projects are never deleted: their keys' history and the audit trail stay intact.
+#[utoipa::path(delete, path = "/api/admin/projects/{id}", tag = "projects", params(("id" = i32, Path, description = "Project id")),
+    responses((status = 405, description = "Projects are never deleted", body = ErrorBody)))]
 pub async fn delete() -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,

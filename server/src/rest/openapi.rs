@@ -1,0 +1,70 @@
+//! The OpenAPI document for the REST API, served at `/api/openapi.json`.
+
+use axum::Json;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+use super::{api_keys, auth, broker, error, key_body, my_keys, projects};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Keygate REST API",
+        description = "Keygate keeps an organization's AI provider keys sealed and hands out \
+                       revocable Keygate keys. Errors are always \
+                       `{\"error\":{\"code\":\"…\",\"message\":\"…\"}}`; unknown fields are \
+                       rejected; bodies are at most 64 KiB."
+    ),
+    paths(
+        auth::login, auth::logout, auth::me,
+        projects::list, projects::create, projects::get, projects::update,
+        projects::activate, projects::deactivate, projects::delete,
+        api_keys::list, api_keys::create, api_keys::get, api_keys::update, api_keys::delete,
+        api_keys::verify,
+        my_keys::list, my_keys::create, my_keys::get, my_keys::update, my_keys::delete,
+        my_keys::test, my_keys::stats,
+        broker::credentials,
+    ),
+    components(schemas(error::ErrorBody, error::ErrorDetail, key_body::KeyBody)),
+    modifiers(&Security),
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "keygate_session",
+                "The session cookie set by POST /api/auth/login.",
+            ))),
+        );
+        components.add_security_scheme(
+            "adminToken",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A `kg_admin_…` token from Settings or `keygate token create`.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "serviceToken",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A `kg_svc_…` service token (credential broker only)."))
+                    .build(),
+            ),
+        );
+    }
+}
+
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

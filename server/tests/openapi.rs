@@ -1,0 +1,86 @@
+//! `/api/openapi.json` documents every REST route, and every documented route exists.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure
+
+mod common;
+
+use common::{Backend, spawn_app};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+async fn the_openapi_document_matches_the_router(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let client = app.client();
+    let res = client
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let doc: Value = res.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+
+    let expected = [
+        ("post", "/api/auth/login"),
+        ("post", "/api/auth/logout"),
+        ("get", "/api/me"),
+        ("get", "/api/admin/projects"),
+        ("post", "/api/admin/projects"),
+        ("get", "/api/admin/projects/{id}"),
+        ("put", "/api/admin/projects/{id}"),
+        ("delete", "/api/admin/projects/{id}"),
+        ("post", "/api/admin/projects/{id}/activate"),
+        ("post", "/api/admin/projects/{id}/deactivate"),
+        ("get", "/api/admin/api-keys"),
+        ("post", "/api/admin/api-keys"),
+        ("get", "/api/admin/api-keys/{id}"),
+        ("put", "/api/admin/api-keys/{id}"),
+        ("delete", "/api/admin/api-keys/{id}"),
+        ("post", "/api/admin/api-keys/{id}/verify"),
+        ("get", "/api/api-keys"),
+        ("post", "/api/api-keys"),
+        ("get", "/api/api-keys/{id}"),
+        ("put", "/api/api-keys/{id}"),
+        ("delete", "/api/api-keys/{id}"),
+        ("post", "/api/api-keys/test"),
+        ("get", "/api/api-keys/stats"),
+        ("post", "/api/broker/credentials"),
+    ];
+    let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
+    assert_eq!(
+        documented,
+        expected.len(),
+        "{:?}",
+        paths.keys().collect::<Vec<_>>()
+    );
+    for (method, path) in expected {
+        let operation = &paths[path][method];
+        assert!(operation.is_object(), "{method} {path} is not documented");
+        assert!(operation["responses"].is_object(), "{method} {path}");
+        // The route exists: without credentials it answers anything but "no such endpoint".
+        let url = app.url(&path.replace("{id}", "1"));
+        let req = match method {
+            "get" => client.get(url),
+            "post" => client.post(url).json(&serde_json::json!({})),
+            "put" => client.put(url).json(&serde_json::json!({})),
+            _ => client.delete(url),
+        };
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        let body: Value = res.json().await.unwrap_or(Value::Null);
+        assert_ne!(
+            body["error"]["message"], "No such endpoint.",
+            "{method} {path} is documented but not routed"
+        );
+        assert_ne!(status, StatusCode::INTERNAL_SERVER_ERROR, "{method} {path}");
+    }
+    // Bearer tokens and the session cookie are described.
+    let schemes = doc["components"]["securitySchemes"].as_object().unwrap();
+    for name in ["session", "adminToken", "serviceToken"] {
+        assert!(schemes.contains_key(name), "{name}");
+    }
+    app.finish().await;
+}
+
+on_both_databases!(the_openapi_document_matches_the_router);
