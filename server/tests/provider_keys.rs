@@ -398,6 +398,47 @@ async fn only_the_owner_reveals_a_personal_key_with_their_password(backend: Back
     app.finish().await;
 }
 
+async fn guessing_the_password_through_reveal_is_throttled(backend: Backend) {
+    let (app, _fake, owner, _project) = setup(backend).await;
+    let member = add_member(&app, &owner, "mia@acme.test").await;
+    let id = json_of(
+        member
+            .post(app.url("/api/api-keys"))
+            .json(&json!({ "name": "Mine", "service": "anthropic", "value": PERSONAL_SECRET }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let url = app.url(&format!("/api/api-keys/{id}?includeValue=true"));
+    for guess in 0..5 {
+        let res = member
+            .get(&url)
+            .header("x-keygate-password", format!("guess number {guess}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "guess {guess}"
+        );
+    }
+    // Now even the right password waits, and the wait is announced.
+    let res = member
+        .get(&url)
+        .header("x-keygate-password", PASSWORD)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().contains_key("retry-after"));
+    assert!(!res.text().await.unwrap().contains(PERSONAL_SECRET));
+    app.finish().await;
+}
+
 /// Every key route, for every kind of caller: 0 leaks.
 async fn the_authorization_matrix_has_no_leaks(backend: Backend) {
     let (app, _fake, owner, project) = setup(backend).await;
@@ -566,6 +607,185 @@ async fn the_authorization_matrix_has_no_leaks(backend: Backend) {
     app.finish().await;
 }
 
+/// The same matrix through the server functions the browser calls.
+async fn the_server_functions_have_no_leaks(backend: Backend) {
+    let (app, _fake, owner, project) = setup(backend).await;
+    let member = add_member(&app, &owner, "mia@acme.test").await;
+    let other_member = add_member(&app, &owner, "max@acme.test").await;
+    create_organization(
+        &app.state.db,
+        &app.state.hasher,
+        NewOrganization {
+            org_name: "Globex".into(),
+            owner_name: "Gina".into(),
+            owner_email: "gina@globex.test".into(),
+            password: SecretString::from(PASSWORD.to_owned()),
+        },
+        false,
+    )
+    .await
+    .unwrap();
+    let stranger = app.signed_in("gina@globex.test", PASSWORD).await;
+    let anonymous = app.client();
+    let project_key = create_project_key(&app, &owner, project, OPENAI_SECRET).await["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let personal = app
+        .rpc(
+            &member,
+            "keys_create",
+            &[
+                ("target", "personal"),
+                ("provider", "anthropic"),
+                ("name", "Mine"),
+                ("description", ""),
+                ("key", PERSONAL_SECRET),
+            ],
+        )
+        .await;
+    assert_eq!(personal.status(), StatusCode::OK);
+    let personal: Value = personal.json().await.unwrap();
+    assert_eq!(personal["masked"], "sk-ant-…wxyz");
+    assert_eq!(personal["can_reveal"], true);
+    let personal_key = personal["id"].as_i64().unwrap().to_string();
+
+    let calls = |id: &str| -> Vec<(&'static str, Vec<(&'static str, String)>)> {
+        vec![
+            (
+                "keys_update",
+                vec![
+                    ("id", id.to_owned()),
+                    ("name", "x".into()),
+                    ("description", "".into()),
+                    ("key", "".into()),
+                ],
+            ),
+            (
+                "keys_set_active",
+                vec![("id", id.to_owned()), ("active", "false".into())],
+            ),
+            ("keys_test", vec![("id", id.to_owned())]),
+            (
+                "keys_reveal",
+                vec![("id", id.to_owned()), ("password", PASSWORD.into())],
+            ),
+            ("keys_delete", vec![("id", id.to_owned())]),
+        ]
+    };
+    let mut checked = 0;
+    for (who, client, key, expected) in [
+        (
+            "anonymous",
+            &anonymous,
+            &project_key,
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            "anonymous",
+            &anonymous,
+            &personal_key,
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            "member on a project key",
+            &member,
+            &project_key,
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "other member",
+            &other_member,
+            &personal_key,
+            StatusCode::NOT_FOUND,
+        ),
+        ("other org", &stranger, &project_key, StatusCode::NOT_FOUND),
+        ("other org", &stranger, &personal_key, StatusCode::NOT_FOUND),
+    ] {
+        for (function, form) in calls(key) {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let res = app.rpc(client, function, &form).await;
+            let status = res.status();
+            let text = res.text().await.unwrap();
+            assert_eq!(status, expected, "{who} {function}: {text}");
+            assert!(!text.contains(OPENAI_SECRET) && !text.contains(PERSONAL_SECRET));
+            checked += 1;
+        }
+    }
+    // The admin and someone else's personal key: no reveal, no edit; test/deactivate allowed.
+    for (function, expected) in [
+        ("keys_reveal", StatusCode::FORBIDDEN),
+        ("keys_update", StatusCode::FORBIDDEN),
+        ("keys_test", StatusCode::OK),
+        ("keys_set_active", StatusCode::OK),
+    ] {
+        let form = calls(&personal_key)
+            .into_iter()
+            .find(|(f, _)| *f == function)
+            .unwrap()
+            .1;
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let res = app.rpc(&owner, function, &form).await;
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        assert_eq!(status, expected, "admin {function}: {text}");
+        assert!(!text.contains(PERSONAL_SECRET));
+        checked += 1;
+    }
+    // Lists: members cannot list the organization's keys; "mine" is only their own.
+    let list_form = |view: &'static str| {
+        vec![
+            ("view", view),
+            ("provider", "all"),
+            ("status", "all"),
+            ("scope", "all"),
+            ("name", ""),
+        ]
+    };
+    assert_eq!(
+        app.rpc(&member, "keys_list", &list_form("org"))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let mine: Value = app
+        .rpc(&other_member, "keys_list", &list_form("mine"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine.as_array().unwrap().len(), 0);
+    let org: Value = app
+        .rpc(&stranger, "keys_list", &list_form("org"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(org.as_array().unwrap().len(), 0);
+    // A member cannot add a project key.
+    let res = app
+        .rpc(
+            &member,
+            "keys_create",
+            &[
+                ("target", &project.to_string()),
+                ("provider", "openai"),
+                ("name", "sneaky"),
+                ("description", ""),
+                ("key", OPENAI_SECRET),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(checked, 6 * 5 + 4);
+    // Untouched by all the refused calls.
+    assert_eq!(
+        history(&app, project_key.parse().unwrap()).await,
+        vec!["created"]
+    );
+    app.finish().await;
+}
+
 async fn every_provider_verifies_against_its_own_endpoint(backend: Backend) {
     let (app, _fake, owner, project) = setup(backend).await;
     let cases = [
@@ -687,7 +907,9 @@ on_both_databases!(
     editing_with_a_blank_secret_keeps_it_and_a_new_one_is_a_rotation,
     deleting_destroys_the_secret_and_keeps_the_history,
     only_the_owner_reveals_a_personal_key_with_their_password,
+    guessing_the_password_through_reveal_is_throttled,
     the_authorization_matrix_has_no_leaks,
+    the_server_functions_have_no_leaks,
     every_provider_verifies_against_its_own_endpoint,
     an_unreachable_provider_is_reported_as_such,
 );

@@ -15,6 +15,8 @@ use crate::entities::{project, provider_key, user};
 use crate::error::DomainError;
 use crate::providers::{ProviderKind, validate_base_url};
 use crate::state::AppState;
+use crate::throttle;
+use crate::types::Email;
 use crate::vault::envelope::SealedSecret;
 
 pub const MAX_NAME_CHARS: usize = 100;
@@ -601,11 +603,16 @@ pub async fn reveal(
             "Only the owner of a personal key can reveal it.".into(),
         ));
     }
+    // Wrong passwords here count against the same throttle as sign-ins: a stolen session
+    // cannot be used to guess the password.
+    let email = Email::parse(&user.email)?;
+    throttle::check(&state.db, &email, None).await?;
     let stored = user::Entity::find_by_id(user.id)
         .one(&state.db)
         .await?
         .map(|u| u.password_hash);
     if !state.hasher.verify(password, stored).await? {
+        throttle::record_failure(&state.db, &email, None).await?;
         record(
             &state.db,
             &key,
@@ -619,6 +626,7 @@ pub async fn reveal(
             "The password is not correct.",
         ));
     }
+    throttle::record_success(&state.db, &email).await?;
     let secret = open_secret(state, &key).await?;
     record(&state.db, &key, Some(user.id), "revealed", "").await?;
     Ok(secret)
