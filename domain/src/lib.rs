@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod api_tokens;
 pub mod auth;
 pub mod broker;
+pub mod custom_providers;
 pub mod db;
 pub mod entities;
 pub mod error;

@@ -8,6 +8,7 @@ mod m20261125_000002_vault_keyring;
 mod m20261125_000003_projects;
 mod m20261125_000004_provider_keys;
 mod m20261125_000005_api_tokens;
+mod m20261125_000006_custom_providers;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_projects::Migration),
             Box::new(m20261125_000004_provider_keys::Migration),
             Box::new(m20261125_000005_api_tokens::Migration),
+            Box::new(m20261125_000006_custom_providers::Migration),
         ]
     }
 }

@@ -55,6 +55,197 @@ pub enum Command {
         #[command(subcommand)]
         command: VaultCommand,
     },
+    /// Organizations: create one (with its owner) or list them.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// Projects of an organization.
+    Project {
+        #[command(subcommand)]
+        command: ProjectCommand,
+    },
+    /// Provider API keys (shown masked; secrets are read from stdin, never from arguments).
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+    /// Users of an organization.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+/// Which organization a command acts in, and as whom.
+#[derive(Debug, Clone, Args)]
+pub struct ActingAs {
+    /// The organization (needed when the database holds more than one).
+    #[arg(long)]
+    pub org_id: Option<i32>,
+    /// The admin the command acts as (default: the organization's first owner).
+    #[arg(long = "as", value_name = "EMAIL")]
+    pub as_email: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Create an organization and its owner. The owner's password is read from stdin when it
+    /// is not a terminal, otherwise prompted for (twice).
+    Create {
+        /// Organization name.
+        #[arg(long)]
+        name: String,
+        /// The owner's e-mail address.
+        #[arg(long)]
+        owner_email: String,
+        /// The owner's display name (defaults to the part of the e-mail before '@').
+        #[arg(long)]
+        owner_name: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List every organization in the database.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectCommand {
+    /// Create a project.
+    Create {
+        /// Project name (unique in the organization).
+        #[arg(long)]
+        name: String,
+        /// What the project is for.
+        #[arg(long, default_value = "")]
+        description: String,
+        #[command(flatten)]
+        acting: ActingAs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the organization's projects, archived ones included.
+    List {
+        #[command(flatten)]
+        acting: ActingAs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Store a provider key. The secret is read from stdin (one line, trimmed) or prompted for
+    /// without echo on a terminal; it is never taken from the command line and never printed.
+    #[command(long_about = "Store a provider key.\n\n\
+                      The secret is read from stdin (one line, trimmed), or prompted for without \
+                      echo on a terminal. It is never taken from the command line and never \
+                      printed: the output shows the masked key only.\n\n\
+                      For AWS, stdin holds two lines: the access key id, then the secret access \
+                      key.\n\n\
+                      PROJECT is a project id or exact name, for a project key (admins). \
+                      Use '-' for a personal key instead: it belongs to --user EMAIL, or to the \
+                      acting admin without --user. --user requires '-'.\n\n\
+                      Example: printf '%s\\n' \"$OPENAI_KEY\" | keygate key create Backend openai --name prod")]
+    Create {
+        /// Project id or exact name; `-` for a personal key.
+        project: String,
+        /// openai, anthropic, google, groq, xai, openrouter, aws or custom.
+        provider: String,
+        /// A name for the key.
+        #[arg(long)]
+        name: String,
+        /// What the key is for.
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Make it this user's personal key (PROJECT must be `-`).
+        #[arg(long, value_name = "EMAIL")]
+        user: Option<String>,
+        /// AWS region (default us-east-1).
+        #[arg(long)]
+        region: Option<String>,
+        /// Base URL (required for `custom`, optional otherwise).
+        #[arg(long)]
+        base_url: Option<String>,
+        #[command(flatten)]
+        acting: ActingAs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the organization's keys (masked), personal keys included.
+    List {
+        /// Only keys of this project (id or exact name).
+        #[arg(long)]
+        project: Option<String>,
+        /// Only keys of this provider.
+        #[arg(long)]
+        provider: Option<String>,
+        #[command(flatten)]
+        acting: ActingAs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Deactivate a key: the proxy and the broker stop using it; it can be re-activated in
+    /// the web UI.
+    Deactivate {
+        /// The key's id (see `keygate key list`).
+        id: i32,
+        #[command(flatten)]
+        acting: ActingAs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user. The password is read from stdin when it is not a terminal, otherwise
+    /// prompted for (twice).
+    Create {
+        /// The user's e-mail address (it signs them in).
+        #[arg(long)]
+        email: String,
+        /// The user's display name.
+        #[arg(long)]
+        name: String,
+        /// Role in the organization (only owners may create owners).
+        #[arg(long, default_value = "member", value_parser = ["member", "admin", "owner"])]
+        role: String,
+        #[command(flatten)]
+        acting: ActingAs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the organization's users, disabled ones included.
+    List {
+        #[command(flatten)]
+        acting: ActingAs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable a user (Keygate never erases users: their history stays). They can no longer
+    /// sign in and their sessions end.
+    Delete {
+        /// The user's id or e-mail address.
+        user: String,
+        #[command(flatten)]
+        acting: ActingAs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,13 +7,28 @@ use clap::Parser as _;
 use keygate_server::config::{AdminCommand, Cli, Command, Config, TokenCommand, VaultCommand};
 use keygate_server::{Server, cli};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
 
-fn init_logging(config: &Config) {
+/// Logs go to stdout for the server, and to stderr for the other commands so that their
+/// stdout (`--json` especially) holds only their output.
+fn init_logging(config: &Config, to_stderr: bool) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,tower_sessions=warn"));
+    let (writer, ansi) = if to_stderr {
+        (
+            BoxMakeWriter::new(std::io::stderr),
+            std::io::stderr().is_terminal(),
+        )
+    } else {
+        (
+            BoxMakeWriter::new(std::io::stdout),
+            std::io::stdout().is_terminal(),
+        )
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::stdout().is_terminal());
+        .with_writer(writer)
+        .with_ansi(ansi);
     if config.log_format == "json" {
         builder.json().init();
     } else {
@@ -62,7 +77,8 @@ async fn serve(config: &Config) -> Result<(), String> {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(&cli.config);
+    let serving = matches!(cli.command, None | Some(Command::Serve));
+    init_logging(&cli.config, !serving);
     let result = match &cli.command {
         None | Some(Command::Serve) => serve(&cli.config).await,
         Some(Command::Admin {
@@ -91,11 +107,17 @@ async fn main() -> ExitCode {
         Some(Command::Vault {
             command: VaultCommand::Status { json },
         }) => cli::vault_status(&cli.config, *json).await,
+        Some(Command::Org { command }) => cli::orgs::run(&cli.config, command).await,
+        Some(Command::Project { command }) => cli::projects::run(&cli.config, command).await,
+        Some(Command::Key { command }) => cli::keys::run(&cli.config, command).await,
+        Some(Command::User { command }) => cli::users::run(&cli.config, command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            tracing::error!("{message}");
+            if serving {
+                tracing::error!("{message}");
+            }
             eprintln!("keygate: {message}");
             ExitCode::FAILURE
         }

@@ -179,7 +179,7 @@ async fn a_rotation_killed_halfway_leaves_every_row_readable_and_resumes(backend
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let moved = rows_on(&app, 2).await;
-    println!("killed after re-wrapping {moved} of {KEYS} rows");
+    eprintln!("killed after re-wrapping {moved} of {KEYS} rows");
     assert!(moved > 0 && moved < KEYS as u64, "{moved}");
     assert_eq!(every_row_opens(&app).await, KEYS);
 

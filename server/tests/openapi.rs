@@ -46,6 +46,11 @@ async fn the_openapi_document_matches_the_router(backend: Backend) {
         ("post", "/api/api-keys/test"),
         ("get", "/api/api-keys/stats"),
         ("post", "/api/broker/credentials"),
+        ("get", "/api/providers"),
+        ("post", "/api/admin/providers"),
+        ("get", "/api/admin/providers/{id}"),
+        ("put", "/api/admin/providers/{id}"),
+        ("delete", "/api/admin/providers/{id}"),
     ];
     let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
     assert_eq!(

@@ -1,6 +1,7 @@
 //! SeaORM entities. Server-only: these never cross into the browser build.
 
 pub mod api_token;
+pub mod custom_provider;
 pub mod login_throttle;
 pub mod organization;
 pub mod project;

@@ -35,6 +35,8 @@ pub struct Model {
     pub verified_at: Option<ChronoDateTimeUtc>,
     pub verify_detail: Option<String>,
     pub deleted_at: Option<ChronoDateTimeUtc>,
+    /// For `custom` keys: the admin-defined provider they belong to.
+    pub custom_provider_id: Option<i32>,
 }
 
 impl std::fmt::Debug for Model {

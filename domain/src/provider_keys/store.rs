@@ -273,7 +273,16 @@ pub async fn create(
         }
         KeyScope::Personal => (None, Some(user.id)),
     };
-    let provider = ProviderKind::parse(&input.provider)?;
+    // A built-in provider, or one the organization defined (named by its slug).
+    let (provider, custom) = match ProviderKind::parse(&input.provider) {
+        Ok(kind) => (kind, None),
+        Err(unknown) => {
+            match crate::custom_providers::by_slug(db, user.org_id, &input.provider).await? {
+                Some(custom) => (ProviderKind::Custom, Some(custom)),
+                None => return Err(unknown),
+            }
+        }
+    };
     let name = parse_name(&input.name)?;
     let description = parse_description(&input.description)?;
     let secret = ProviderSecret::parse(
@@ -282,7 +291,7 @@ pub async fn create(
         input.secret_access_key.as_ref().map(|s| s.expose_secret()),
     )?;
     let base_url = parse_base_url(input.base_url.as_deref(), state.upstreams.allow_private())?;
-    if provider == ProviderKind::Custom && base_url.is_none() {
+    if provider == ProviderKind::Custom && custom.is_none() && base_url.is_none() {
         return Err(DomainError::validation(
             "base_url",
             "Custom providers need a base URL.",
@@ -310,6 +319,12 @@ pub async fn create(
     )?;
     let weight = parse_weight(input.weight)?;
     let expires_at = parse_expiry(input.expires_at)?;
+    if custom.as_ref().is_some_and(|c| c.requires_org) && provider_org_id.is_none() {
+        return Err(DomainError::validation(
+            "provider_org_id",
+            "This provider needs an organization id.",
+        ));
+    }
 
     let uid = uuid::Uuid::new_v4().to_string();
     let sealed = seal(state, user.org_id, &uid, &secret).await?;
@@ -342,6 +357,7 @@ pub async fn create(
         verified_at: Set(None),
         verify_detail: Set(None),
         deleted_at: Set(None),
+        custom_provider_id: Set(custom.as_ref().map(|c| c.id)),
         ..Default::default()
     }
     .insert(&txn)
@@ -452,7 +468,10 @@ pub async fn update(
     }
     if let Some(base_url) = changes.base_url.as_deref() {
         let parsed = parse_base_url(Some(base_url), state.upstreams.allow_private())?;
-        if provider == ProviderKind::Custom && parsed.is_none() {
+        if provider == ProviderKind::Custom
+            && current.custom_provider_id.is_none()
+            && parsed.is_none()
+        {
             return Err(DomainError::validation(
                 "base_url",
                 "Custom providers need a base URL.",

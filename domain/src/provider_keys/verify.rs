@@ -14,7 +14,8 @@ use super::secret::ProviderSecret;
 use super::sigv4::{SignedRequest, Signer};
 use super::{can_operate, get, open_secret};
 use crate::auth::SessionUser;
-use crate::entities::provider_key;
+use crate::custom_providers::AuthMethod;
+use crate::entities::{custom_provider, provider_key};
 use crate::error::DomainError;
 use crate::providers::ProviderKind;
 use crate::state::AppState;
@@ -86,12 +87,34 @@ fn joined(base: &url::Url, path: &str) -> String {
 fn request_for(
     provider: ProviderKind,
     key: &provider_key::Model,
+    custom: Option<&custom_provider::Model>,
     secret: &ProviderSecret,
     endpoint: &Endpoint<'_>,
 ) -> Result<reqwest::RequestBuilder, DomainError> {
     let api_key = secret.key.expose_secret();
     let client = endpoint.client;
     let builder = match provider {
+        ProviderKind::Custom if custom.is_some() => {
+            let custom = custom.ok_or_else(|| DomainError::Internal("custom provider".into()))?;
+            let mut url = url::Url::parse(&joined(&endpoint.base, "models"))
+                .map_err(|e| DomainError::internal("custom provider url", e))?;
+            if let Some(version) = &custom.api_version {
+                url.query_pairs_mut().append_pair("api-version", version);
+            }
+            if let AuthMethod::Query(param) = AuthMethod::of(custom) {
+                url.query_pairs_mut().append_pair(&param, api_key);
+            }
+            let mut b = client.get(url);
+            match AuthMethod::of(custom) {
+                AuthMethod::Bearer => b = b.bearer_auth(api_key),
+                AuthMethod::Header(name) => b = b.header(name, api_key),
+                AuthMethod::Query(_) => {}
+            }
+            if let Some(org) = &key.provider_org_id {
+                b = b.header("OpenAI-Organization", org);
+            }
+            b
+        }
         ProviderKind::OpenAi
         | ProviderKind::Groq
         | ProviderKind::Xai
@@ -162,7 +185,13 @@ fn endpoint_for<'a>(
     state: &'a AppState,
     provider: ProviderKind,
     key: &provider_key::Model,
+    custom: Option<&custom_provider::Model>,
 ) -> Result<Endpoint<'a>, DomainError> {
+    if let Some(custom) = custom {
+        // An admin-set address: checked like a base URL set on a key.
+        let base = key.base_url.as_deref().unwrap_or(&custom.base_url);
+        return state.upstreams.endpoint(provider, Some(base));
+    }
     let default = match provider {
         ProviderKind::Aws => Some(format!(
             "https://sts.{}.amazonaws.com",
@@ -191,8 +220,15 @@ pub async fn check(
 ) -> Result<VerifyOutcome, DomainError> {
     let provider = ProviderKind::parse(&key.provider)?;
     let secret = open_secret(state, key).await?;
-    let name = provider.display_name();
-    let endpoint = match endpoint_for(state, provider, key) {
+    let custom = match key.custom_provider_id {
+        Some(id) => Some(crate::custom_providers::get(&state.db, key.org_id, id).await?),
+        None => None,
+    };
+    let name = custom
+        .as_ref()
+        .map(|c| c.name.clone())
+        .unwrap_or_else(|| provider.display_name().to_owned());
+    let endpoint = match endpoint_for(state, provider, key, custom.as_ref()) {
         Ok(endpoint) => endpoint,
         Err(DomainError::Validation { message, .. }) => {
             return Ok(outcome(
@@ -205,7 +241,10 @@ pub async fn check(
         }
         Err(other) => return Err(other),
     };
-    let response = match request_for(provider, key, &secret, &endpoint)?.send().await {
+    let response = match request_for(provider, key, custom.as_ref(), &secret, &endpoint)?
+        .send()
+        .await
+    {
         Ok(response) => response,
         Err(err) => {
             let why = if err.is_timeout() {

@@ -26,6 +26,8 @@ pub struct KeyBody {
     pub scope: &'static str,
     pub project_id: Option<i32>,
     pub owner_user_id: Option<i32>,
+    /// For `custom` keys: the organization's provider they belong to.
+    pub custom_provider_id: Option<i32>,
     /// The provider-side organization id (sent as `OpenAI-Organization`).
     pub organization_id: Option<String>,
     pub base_url: Option<String>,
@@ -58,6 +60,7 @@ impl From<&provider_key::Model> for KeyBody {
             },
             project_id: k.project_id,
             owner_user_id: k.owner_user_id,
+            custom_provider_id: k.custom_provider_id,
             organization_id: k.provider_org_id.clone(),
             base_url: k.base_url.clone(),
             region: k.region.clone(),

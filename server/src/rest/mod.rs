@@ -9,6 +9,7 @@ pub mod key_body;
 pub mod my_keys;
 pub mod openapi;
 pub mod projects;
+pub mod providers;
 
 use axum::Router;
 use axum::extract::FromRef;
@@ -54,6 +55,14 @@ where
         )
         .route("/admin/api-keys/{id}/verify", post(api_keys::verify))
         .route("/broker/credentials", post(broker::credentials))
+        .route("/providers", get(providers::catalog))
+        .route("/admin/providers", post(providers::create))
+        .route(
+            "/admin/providers/{id}",
+            get(providers::get)
+                .put(providers::update)
+                .delete(providers::delete),
+        )
         .route("/api-keys", get(my_keys::list).post(my_keys::create))
         .route("/api-keys/stats", get(my_keys::stats))
         .route("/api-keys/test", post(my_keys::test))

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use super::{api_keys, auth, broker, error, key_body, my_keys, projects};
+use super::{api_keys, auth, broker, error, key_body, my_keys, projects, providers};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,6 +24,8 @@ use super::{api_keys, auth, broker, error, key_body, my_keys, projects};
         my_keys::list, my_keys::create, my_keys::get, my_keys::update, my_keys::delete,
         my_keys::test, my_keys::stats,
         broker::credentials,
+        providers::catalog, providers::create, providers::get, providers::update,
+        providers::delete,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail, key_body::KeyBody)),
     modifiers(&Security),

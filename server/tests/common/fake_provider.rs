@@ -116,7 +116,32 @@ impl FakeProvider {
                 }
             }
         };
+        // A custom provider: the key in `x-custom-key`, in `?key=`, or as a bearer token.
+        let custom = {
+            let seen = seen.clone();
+            move |headers: HeaderMap,
+                  axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>| async move {
+                let credential = header(&headers, "x-custom-key")
+                    .map(str::to_owned)
+                    .or_else(|| query.get("key").cloned())
+                    .or_else(|| {
+                        header(&headers, "authorization")
+                            .map(|v| v.trim_start_matches("Bearer ").to_owned())
+                    });
+                if let Some(version) = query.get("api-version") {
+                    seen.credentials
+                        .lock()
+                        .unwrap()
+                        .push(format!("api-version={version}"));
+                }
+                match judge(&seen, credential.as_deref()) {
+                    None => r#"{"data":[{"id":"custom-model"}]}"#.into_response(),
+                    Some(r) => r,
+                }
+            }
+        };
         let app = Router::new()
+            .route("/custom/models", get(custom))
             .route("/v1/models", get(openai))
             .route("/anthropic/v1/models", get(anthropic))
             .route("/google/v1beta/models", get(google))

@@ -1,0 +1,118 @@
+//! `keygate org create|list`.
+
+use domain::accounts::setup::{NewOrganization, create_organization};
+use domain::entities::{organization, user};
+use sea_orm::{EntityTrait, QueryOrder};
+use serde_json::json;
+
+use super::{fail, print_json, print_table, read_password};
+use crate::config::{Config, OrgCommand};
+use crate::startup;
+
+pub async fn run(config: &Config, command: &OrgCommand) -> Result<(), String> {
+    match command {
+        OrgCommand::Create {
+            name,
+            owner_email,
+            owner_name,
+            json,
+        } => create(config, name, owner_email, owner_name.as_deref(), *json).await,
+        OrgCommand::List { json } => list(config, *json).await,
+    }
+}
+
+async fn create(
+    config: &Config,
+    name: &str,
+    owner_email: &str,
+    owner_name: Option<&str>,
+    json: bool,
+) -> Result<(), String> {
+    let password = read_password("the new owner")?;
+    let prepared = startup::prepare(config).await.map_err(|e| e.to_string())?;
+    let db = &prepared.state.db;
+    let owner_name = owner_name.map(str::to_owned).unwrap_or_else(|| {
+        owner_email
+            .split('@')
+            .next()
+            .unwrap_or(owner_email)
+            .to_owned()
+    });
+    let input = NewOrganization {
+        org_name: name.to_owned(),
+        owner_name,
+        owner_email: owner_email.to_owned(),
+        password,
+    };
+    let owner = create_organization(db, &prepared.state.hasher, input, false)
+        .await
+        .map_err(fail)?;
+    let org = organization::Entity::find_by_id(owner.org_id)
+        .one(db)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the new organization vanished")?;
+    if json {
+        return print_json(&json!({
+            "id": org.id,
+            "name": org.name,
+            "createdAt": org.created_at.to_rfc3339(),
+            "owner": {
+                "id": owner.id,
+                "email": owner.email,
+                "displayName": owner.display_name,
+            },
+        }));
+    }
+    println!(
+        "Created organization {:?} (id {}) with owner {} (id {}).",
+        org.name, org.id, owner.email, owner.id
+    );
+    Ok(())
+}
+
+async fn list(config: &Config, json: bool) -> Result<(), String> {
+    let prepared = startup::prepare(config).await.map_err(|e| e.to_string())?;
+    let db = &prepared.state.db;
+    let orgs = organization::Entity::find()
+        .order_by_asc(organization::Column::Id)
+        .all(db)
+        .await
+        .map_err(|e| e.to_string())?;
+    let users = user::Entity::find()
+        .all(db)
+        .await
+        .map_err(|e| e.to_string())?;
+    let count = |org_id: i32| users.iter().filter(|u| u.org_id == org_id).count();
+    if json {
+        let rows: Vec<serde_json::Value> = orgs
+            .iter()
+            .map(|o| {
+                json!({
+                    "id": o.id,
+                    "name": o.name,
+                    "users": count(o.id),
+                    "createdAt": o.created_at.to_rfc3339(),
+                })
+            })
+            .collect();
+        return print_json(&json!({ "organizations": rows }));
+    }
+    if orgs.is_empty() {
+        println!("No organizations yet; create one with `keygate org create`.");
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = orgs
+        .iter()
+        .map(|o| {
+            vec![
+                o.id.to_string(),
+                o.name.clone(),
+                count(o.id).to_string(),
+                o.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            ]
+        })
+        .collect();
+    print_table(&["id", "name", "users", "created"], &rows);
+    Ok(())
+}
