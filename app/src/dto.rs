@@ -111,6 +111,8 @@ pub struct ProviderKeyDto {
     pub personal: bool,
     pub project_id: Option<i32>,
     pub project_name: Option<String>,
+    /// For keys of an organization-defined provider: its name.
+    pub custom_provider_name: Option<String>,
     pub active: bool,
     pub expired: bool,
     pub expires_at: Option<String>,
@@ -122,6 +124,20 @@ pub struct ProviderKeyDto {
     pub created_at: String,
     pub can_edit: bool,
     pub can_reveal: bool,
+}
+
+/// A provider an admin defined (seed 004's ProviderConfig).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomProviderDto {
+    pub id: i32,
+    pub slug: String,
+    pub name: String,
+    pub base_url: String,
+    pub api_version: Option<String>,
+    pub auth_method: String,
+    pub auth_param: Option<String>,
+    pub requires_org: bool,
+    pub models: Vec<String>,
 }
 
 /// A program's token as listed (never the token itself).
@@ -216,6 +232,7 @@ mod from_domain {
                 personal: k.owner_user_id.is_some(),
                 project_id: k.project_id,
                 project_name: None,
+                custom_provider_name: None,
                 active: k.active,
                 expired: k.expires_at.is_some_and(|at| at <= chrono::Utc::now()),
                 expires_at: k.expires_at.map(|t| t.to_rfc3339()),
@@ -240,6 +257,22 @@ mod from_domain {
                 created_at: t.created_at.to_rfc3339(),
                 last_used_at: t.last_used_at.map(|at| at.to_rfc3339()),
                 revoked: t.revoked_at.is_some(),
+            }
+        }
+    }
+
+    impl From<&domain::entities::custom_provider::Model> for CustomProviderDto {
+        fn from(p: &domain::entities::custom_provider::Model) -> Self {
+            CustomProviderDto {
+                id: p.id,
+                slug: p.slug.clone(),
+                name: p.name.clone(),
+                base_url: p.base_url.clone(),
+                api_version: p.api_version.clone(),
+                auth_method: p.auth_method.clone(),
+                auth_param: p.auth_param.clone(),
+                requires_org: p.requires_org,
+                models: domain::custom_providers::models(p),
             }
         }
     }

@@ -115,3 +115,39 @@ test('a member adds a personal key and reveals it with their password; an admin 
   expect(reveal.status()).toBe(403);
   expect(await reveal.text()).not.toContain(PERSONAL_SECRET);
 });
+
+test('an admin defines a custom provider and adds a key for it', async ({ page }) => {
+  const suffix = Date.now().toString(36);
+  const providerName = `Together ${suffix}`;
+  const slug = `together-${suffix}`;
+  const project = `Custom ${suffix}`;
+  await signIn(page, OWNER.email, OWNER.password);
+  await gotoHydrated(page, '/projects');
+  await page.getByLabel('Project name', { exact: true }).fill(project);
+  await page.getByRole('button', { name: 'Create project', exact: true }).click();
+  await expect(page.getByRole('status')).toContainText(`Project ${project} created`);
+
+  await gotoHydrated(page, '/org-keys');
+  await page.getByLabel('Provider name', { exact: true }).fill(providerName);
+  await page.getByLabel('Slug', { exact: true }).fill(slug);
+  await page.getByLabel('Provider base URL', { exact: true }).fill('https://llm.example.com/v1');
+  await page.getByLabel('Auth method', { exact: true }).selectOption('header');
+  await page.getByLabel('Header or parameter name', { exact: true }).fill('x-api-key');
+  await page.getByLabel('Models', { exact: true }).fill('llama-3-70b, mixtral');
+  await page.getByRole('button', { name: 'Add provider', exact: true }).click();
+  await expect(page.getByRole('status')).toContainText(`Provider ${providerName} added`);
+  const providerRow = page.getByRole('row').filter({ hasText: slug });
+  await expect(providerRow).toContainText('header x-api-key');
+  await expect(providerRow).toContainText('llama-3-70b, mixtral');
+
+  // It is offered for new keys; a key for it is listed under its name.
+  await page.getByLabel('Project', { exact: true }).selectOption({ label: project });
+  await page.getByLabel('Provider', { exact: true }).selectOption(slug);
+  await page.getByLabel('Name', { exact: true }).fill(`Key for ${slug}`);
+  await page.getByLabel('API key', { exact: true }).fill('tg-secret-for-custom-0000wxyz');
+  await page.getByRole('button', { name: 'Add key', exact: true }).click();
+  await expect(page.getByRole('status')).toContainText(`Key Key for ${slug} added`);
+  const keyRow = page.getByRole('row').filter({ hasText: `Key for ${slug}` });
+  await expect(keyRow).toContainText(providerName);
+  await expect(keyRow).toContainText('…wxyz');
+});

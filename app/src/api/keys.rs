@@ -51,11 +51,22 @@ pub async fn keys_list(
     } else {
         Default::default()
     };
+    let custom: std::collections::HashMap<i32, String> =
+        if keys.iter().any(|k| k.custom_provider_id.is_some()) {
+            domain::custom_providers::list(&state.db, &user)
+                .await?
+                .into_iter()
+                .map(|p| (p.id, p.name))
+                .collect()
+        } else {
+            Default::default()
+        };
     Ok(keys
         .iter()
         .map(|k| {
             let mut dto = ProviderKeyDto::new(k, &user);
             dto.project_name = k.project_id.and_then(|id| names.get(&id).cloned());
+            dto.custom_provider_name = k.custom_provider_id.and_then(|id| custom.get(&id).cloned());
             dto
         })
         .collect())

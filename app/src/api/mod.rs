@@ -6,5 +6,6 @@ pub mod auth;
 pub mod keys;
 pub mod org;
 pub mod projects;
+pub mod providers;
 pub mod tokens;
 pub mod users;

@@ -9,7 +9,7 @@ use crate::api::keys::{
 use crate::components::confirm::ConfirmButton;
 use crate::components::form::{Field, FormError, last_error};
 use crate::components::toast::use_toasts;
-use crate::dto::{PROVIDERS, ProjectDto, ProviderKeyDto, provider_name};
+use crate::dto::{CustomProviderDto, PROVIDERS, ProjectDto, ProviderKeyDto, provider_name};
 
 /// Mirrors the server's format check, for feedback while typing (the server checks again).
 pub fn key_format_ok(provider: &str, key: &str) -> bool {
@@ -60,7 +60,13 @@ pub fn ValidationStatus(
 
 /// The form that adds a key: to the caller's own keys (`projects` empty) or to a project.
 #[component]
-pub fn KeyForm(create: ServerAction<KeysCreate>, projects: Vec<ProjectDto>) -> impl IntoView {
+pub fn KeyForm(
+    create: ServerAction<KeysCreate>,
+    projects: Vec<ProjectDto>,
+    /// The organization's own providers, offered after the built-in ones.
+    #[prop(optional)]
+    custom: Vec<CustomProviderDto>,
+) -> impl IntoView {
     let personal = projects.is_empty();
     let provider = RwSignal::new("openai".to_owned());
     let typed = RwSignal::new(String::new());
@@ -115,6 +121,13 @@ pub fn KeyForm(create: ServerAction<KeysCreate>, projects: Vec<ProjectDto>) -> i
                         {PROVIDERS.iter().map(|(id, name, _)| view! {
                             <option value=*id selected=move || provider.get() == *id>{*name}</option>
                         }).collect_view()}
+                        {(!custom.is_empty()).then(|| view! {
+                            <optgroup label="Your organization's providers">
+                                {custom.into_iter().map(|p| view! {
+                                    <option value=p.slug.clone()>{p.name.clone()}</option>
+                                }).collect_view()}
+                            </optgroup>
+                        })}
                     </select>
                 </div>
                 <Field label="Name" name="name" error />
@@ -305,7 +318,7 @@ pub fn KeyListItem(
     let id = key.id;
     view! {
         <tr>
-            <td>{provider_name(&key.provider).to_owned()}</td>
+            <td>{key.custom_provider_name.clone().unwrap_or_else(|| provider_name(&key.provider).to_owned())}</td>
             <td>{key.name.clone()}<br /><span class="muted small">{key.description.clone()}</span></td>
             <td><code class="masked">{key.masked.clone()}</code></td>
             <td>{scope}</td>

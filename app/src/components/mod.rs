@@ -2,4 +2,5 @@ pub mod confirm;
 pub mod form;
 pub mod keys;
 pub mod layout;
+pub mod providers;
 pub mod toast;

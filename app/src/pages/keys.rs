@@ -4,8 +4,10 @@ use leptos::prelude::*;
 
 use crate::api::keys::{KeysCreate, keys_fallbacks};
 use crate::api::projects::projects_list;
+use crate::api::providers::{ProvidersCreate, ProvidersDelete, providers_list};
 use crate::components::keys::{KeyForm, KeyList};
 use crate::components::layout::{PageHeader, use_me};
+use crate::components::providers::CustomProviders;
 use crate::dto::provider_name;
 use crate::pages::NotAllowed;
 
@@ -49,6 +51,7 @@ fn EnvironmentKeys() -> impl IntoView {
 pub fn MyKeysPage() -> impl IntoView {
     let create = ServerAction::<KeysCreate>::new();
     let refresh = refresh_on_create(create);
+    let providers = Resource::new(|| (), |_| providers_list());
     view! {
         <PageHeader title="My keys" />
         <div class="content stack">
@@ -59,7 +62,12 @@ pub fn MyKeysPage() -> impl IntoView {
             <EnvironmentKeys />
             <section class="card">
                 <h2>"Add a personal key"</h2>
-                <KeyForm create projects=Vec::new() />
+                <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        let custom = providers.await.unwrap_or_default();
+                        view! { <KeyForm create projects=Vec::new() custom /> }
+                    })}
+                </Transition>
             </section>
         </div>
     }
@@ -73,6 +81,17 @@ pub fn OrgKeysPage() -> impl IntoView {
     let create = ServerAction::<KeysCreate>::new();
     let refresh = refresh_on_create(create);
     let projects = Resource::new(|| (), |_| projects_list(String::new(), "all".into()));
+    let add_provider = ServerAction::<ProvidersCreate>::new();
+    let remove_provider = ServerAction::<ProvidersDelete>::new();
+    let providers = Resource::new(
+        move || {
+            (
+                add_provider.version().get(),
+                remove_provider.version().get(),
+            )
+        },
+        |_| providers_list(),
+    );
     view! {
         <PageHeader title="Organization keys" />
         <div class="content stack">
@@ -85,19 +104,25 @@ pub fn OrgKeysPage() -> impl IntoView {
                 <h2>"Add a project key"</h2>
                 <Transition fallback=|| view! { <p class="muted">"Loading projects…"</p> }>
                     {move || Suspend::new(async move {
+                        let custom = providers.await.unwrap_or_default();
                         match projects.await {
                             Ok(projects) => {
                                 let active: Vec<_> = projects.into_iter().filter(|p| p.active).collect();
                                 if active.is_empty() {
                                     view! { <p class="muted">"Create an active project first; keys belong to a project."</p> }.into_any()
                                 } else {
-                                    view! { <KeyForm create projects=active /> }.into_any()
+                                    view! { <KeyForm create projects=active custom /> }.into_any()
                                 }
                             }
                             Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
                         }
                     })}
                 </Transition>
+            </section>
+            <section class="card">
+                <h2>"Custom providers"</h2>
+                <p class="muted">"Providers beyond the built-in ones: an OpenAI-compatible endpoint and how it takes the key. Keys for them name the provider by its slug."</p>
+                <CustomProviders create=add_provider delete=remove_provider />
             </section>
         </div>
     }
