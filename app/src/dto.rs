@@ -77,6 +77,10 @@ pub struct ProjectDto {
     pub storage_used_bytes: i64,
     /// RFC 3339.
     pub created_at: String,
+    pub updated_at: String,
+    /// Live provider keys of the project, and how many are active.
+    pub keys: u64,
+    pub active_keys: u64,
 }
 
 /// The providers a key can be for: (id, display name, format hint).
@@ -213,6 +217,9 @@ mod from_domain {
                 active: p.active,
                 storage_used_bytes: p.storage_used_bytes,
                 created_at: p.created_at.to_rfc3339(),
+                updated_at: p.updated_at.to_rfc3339(),
+                keys: 0,
+                active_keys: 0,
             }
         }
     }

@@ -25,6 +25,7 @@ use crate::pages::{
     login::LoginPage,
     not_found::NotFoundPage,
     placeholders::{AuditPage, UsagePage},
+    project_detail::ProjectDetailPage,
     projects::ProjectsPage,
     settings::SettingsPage,
     setup::SetupPage,
@@ -70,6 +71,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("keys") view=MyKeysPage />
                     <Route path=path!("org-keys") view=OrgKeysPage />
                     <Route path=path!("projects") view=ProjectsPage />
+                    <Route path=path!("projects/:id") view=ProjectDetailPage />
                     <Route path=path!("usage") view=UsagePage />
                     <Route path=path!("audit") view=AuditPage />
                     <Route path=path!("users") view=UsersPage />

@@ -1,5 +1,5 @@
 import { expect, test } from './fixtures';
-import { BASE_URL, OWNER, gotoHydrated, heading, signIn } from './helpers';
+import { BASE_URL, OWNER, gotoHydrated, heading, signIn, waitForHydration } from './helpers';
 
 test('an admin creates, filters and deactivates projects; deleting one is refused', async ({ page }) => {
   const suffix = Date.now().toString(36);
@@ -44,4 +44,29 @@ test('an admin creates, filters and deactivates projects; deleting one is refuse
   expect(del.status()).toBe(405);
   const still = await page.request.get(`${BASE_URL}/api/admin/projects/${id}`);
   expect(still.status()).toBe(200);
+});
+
+test('a project page shows its information and keys, and adds keys to it', async ({ page }) => {
+  const suffix = Date.now().toString(36);
+  const project = `Detail ${suffix}`;
+  await signIn(page, OWNER.email, OWNER.password);
+  await gotoHydrated(page, '/projects');
+  await page.getByLabel('Project name', { exact: true }).fill(project);
+  await page.getByLabel('Description', { exact: true }).fill('Seed 001 detail page');
+  await page.getByRole('button', { name: 'Create project', exact: true }).click();
+  await expect(page.getByRole('status')).toContainText(`Project ${project} created`);
+  const row = page.getByRole('row').filter({ hasText: project });
+  await expect(row).toContainText('0 (0 active)');
+  await row.getByRole('link', { name: project }).click();
+  await waitForHydration(page);
+  await expect(page.getByRole('heading', { name: project })).toBeVisible();
+  await expect(page.getByText('Seed 001 detail page')).toBeVisible();
+
+  await page.getByLabel('Provider', { exact: true }).selectOption('groq');
+  await page.getByLabel('Name', { exact: true }).fill(`Groq for ${suffix}`);
+  await page.getByLabel('API key', { exact: true }).fill('gsk_detailpagekey0000abcd');
+  await page.getByRole('button', { name: 'Add key', exact: true }).click();
+  await expect(page.getByRole('status')).toContainText(`Key Groq for ${suffix} added`);
+  await expect(page.getByRole('row').filter({ hasText: `Groq for ${suffix}` })).toContainText('gsk_…abcd');
+  await expect(page.getByText('1 (1 active)')).toBeVisible();
 });

@@ -27,6 +27,7 @@ async fn admins_manage_projects_that_are_never_deleted(backend: Backend) {
     assert_eq!(search["name"], "Search");
     assert_eq!(search["active"], true);
     assert_eq!(search["storageUsedBytes"], 0);
+    assert_eq!(search["keys"], 0);
     let id = search["id"].as_i64().unwrap();
     owner
         .post(&url)

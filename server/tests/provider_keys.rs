@@ -94,6 +94,19 @@ async fn admins_add_project_keys_and_only_ever_see_them_masked(backend: Backend)
     let list: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(list["total"], 1);
     assert_eq!(list["keys"][0]["name"], "Prod OpenAI");
+    // The project counts its keys.
+    let shown = json_of(
+        owner
+            .get(app.url(&format!("/api/admin/projects/{project}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (shown["keys"].as_u64(), shown["activeKeys"].as_u64()),
+        (Some(1), Some(1))
+    );
 
     // Filters: provider, status, scope, name.
     for (query, total) in [

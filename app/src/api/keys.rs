@@ -16,6 +16,7 @@ pub async fn keys_list(
     status: String,
     scope: String,
     name: String,
+    #[server(default)] project_id: Option<i32>,
 ) -> Result<Vec<ProviderKeyDto>, AppError> {
     use crate::ssr;
     use domain::provider_keys::{KeyFilter, ScopeFilter};
@@ -41,7 +42,7 @@ pub async fn keys_list(
             "personal" => Some(ScopeFilter::Personal),
             _ => None,
         },
-        project_id: None,
+        project_id,
         mine_only: view != "org",
         name_contains: Some(name),
     };

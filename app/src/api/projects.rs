@@ -21,7 +21,28 @@ pub async fn projects_list(name: String, status: String) -> Result<Vec<ProjectDt
         active,
     };
     let found = domain::projects::list(&state.db, &admin, &filter).await?;
-    Ok(found.iter().map(ProjectDto::from).collect())
+    let counts = domain::provider_keys::count_by_project(&state.db, admin.user().org_id).await?;
+    Ok(found
+        .iter()
+        .map(|p| {
+            let mut dto = ProjectDto::from(p);
+            (dto.keys, dto.active_keys) = counts.get(&p.id).copied().unwrap_or_default();
+            dto
+        })
+        .collect())
+}
+
+/// One project, with its key counts.
+#[server(prefix = "/rpc", endpoint = "projects_get")]
+pub async fn projects_get(id: i32) -> Result<ProjectDto, AppError> {
+    use crate::ssr;
+    let state = ssr::state()?;
+    let (admin, _) = ssr::require_admin().await?;
+    let project = domain::projects::get(&state.db, &admin, id).await?;
+    let counts = domain::provider_keys::count_by_project(&state.db, admin.user().org_id).await?;
+    let mut dto = ProjectDto::from(&project);
+    (dto.keys, dto.active_keys) = counts.get(&id).copied().unwrap_or_default();
+    Ok(dto)
 }
 
 #[server(prefix = "/rpc", endpoint = "projects_create")]

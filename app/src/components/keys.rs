@@ -348,7 +348,13 @@ pub fn KeyListItem(
 /// The keys of one view (`mine` or `org`): filters, counts and the table. `refresh` is bumped
 /// by whoever changes keys (the add form) so the list reloads.
 #[component]
-pub fn KeyList(view_name: &'static str, refresh: RwSignal<u32>) -> impl IntoView {
+pub fn KeyList(
+    view_name: &'static str,
+    refresh: RwSignal<u32>,
+    /// Only this project's keys (the project page).
+    #[prop(optional)]
+    project_id: Option<i32>,
+) -> impl IntoView {
     let toasts = use_toasts();
     let actions = KeyListActions {
         set_active: ServerAction::<KeysSetActive>::new(),
@@ -373,7 +379,14 @@ pub fn KeyList(view_name: &'static str, refresh: RwSignal<u32>) -> impl IntoView
             )
         },
         move |(provider, status, scope, name, ..)| {
-            keys_list(view_name.to_owned(), provider, status, scope, name)
+            keys_list(
+                view_name.to_owned(),
+                provider,
+                status,
+                scope,
+                name,
+                project_id,
+            )
         },
     );
     Effect::new(move |_| match actions.set_active.value().get() {
@@ -399,7 +412,7 @@ pub fn KeyList(view_name: &'static str, refresh: RwSignal<u32>) -> impl IntoView
         Some(Err(err)) => toasts.error(err.to_string()),
         None => {}
     });
-    let show_scope = view_name == "org";
+    let show_scope = view_name == "org" && project_id.is_none();
     view! {
         <div class="form-inline" role="search">
             <div class="field">

@@ -4,6 +4,7 @@ pub mod keys;
 pub mod login;
 pub mod not_found;
 pub mod placeholders;
+pub mod project_detail;
 pub mod projects;
 pub mod settings;
 pub mod setup;

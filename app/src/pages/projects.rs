@@ -122,7 +122,7 @@ fn ProjectTable(
         <div class="table-wrap">
             <table class="table">
                 <thead>
-                    <tr><th scope="col">"Name"</th><th scope="col">"Description"</th><th scope="col">"Status"</th><th scope="col">"Created"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr>
+                    <tr><th scope="col">"Name"</th><th scope="col">"Description"</th><th scope="col">"Keys"</th><th scope="col">"Status"</th><th scope="col">"Created"</th><th scope="col"><span class="sr-only">"Actions"</span></th></tr>
                 </thead>
                 <tbody>
                     {list.into_iter().map(|p| view! { <ProjectRow project=p set_active /> }).collect_view()}
@@ -157,8 +157,9 @@ fn ProjectRow(project: ProjectDto, set_active: ServerAction<ProjectsSetActive>) 
     };
     view! {
         <tr>
-            <td>{project.name.clone()}</td>
+            <td><a href=format!("/projects/{id}")>{project.name.clone()}</a></td>
             <td class="muted">{project.description.clone()}</td>
+            <td>{format!("{} ({} active)", project.keys, project.active_keys)}</td>
             <td>{if project.active {
                 view! { <span class="badge badge-active">"active"</span> }
             } else {

@@ -650,3 +650,25 @@ pub async fn reveal(
     record(&state.db, &key, Some(user.id), "revealed", "").await?;
     Ok(secret)
 }
+
+/// Live keys per project of an organization: `project id → (keys, active keys)`.
+pub async fn count_by_project(
+    db: &DatabaseConnection,
+    org_id: i32,
+) -> Result<std::collections::HashMap<i32, (u64, u64)>, DomainError> {
+    let rows = provider_key::Entity::find()
+        .filter(provider_key::Column::OrgId.eq(org_id))
+        .filter(provider_key::Column::DeletedAt.is_null())
+        .filter(provider_key::Column::ProjectId.is_not_null())
+        .all(db)
+        .await?;
+    let mut counts = std::collections::HashMap::new();
+    for key in rows {
+        if let Some(project_id) = key.project_id {
+            let entry: &mut (u64, u64) = counts.entry(project_id).or_default();
+            entry.0 += 1;
+            entry.1 += u64::from(key.active);
+        }
+    }
+    Ok(counts)
+}

@@ -22,6 +22,16 @@ pub struct ProjectBody {
     storage_used_bytes: i64,
     created_at: String,
     updated_at: String,
+    /// Live provider keys of the project (in lists and single reads).
+    keys: u64,
+    active_keys: u64,
+}
+
+impl ProjectBody {
+    fn with_counts(mut self, counts: &std::collections::HashMap<i32, (u64, u64)>) -> Self {
+        (self.keys, self.active_keys) = counts.get(&self.id).copied().unwrap_or_default();
+        self
+    }
 }
 
 impl From<project::Model> for ProjectBody {
@@ -34,6 +44,8 @@ impl From<project::Model> for ProjectBody {
             storage_used_bytes: p.storage_used_bytes,
             created_at: p.created_at.to_rfc3339(),
             updated_at: p.updated_at.to_rfc3339(),
+            keys: 0,
+            active_keys: 0,
         }
     }
 }
@@ -115,9 +127,13 @@ pub async fn list(
         active,
     };
     let found = projects::list(&state.db, &admin, &filter).await?;
+    let counts = domain::provider_keys::count_by_project(&state.db, admin.user().org_id).await?;
     let total = found.len();
     Ok(Json(ProjectList {
-        projects: found.into_iter().map(ProjectBody::from).collect(),
+        projects: found
+            .into_iter()
+            .map(|p| ProjectBody::from(p).with_counts(&counts))
+            .collect(),
         total,
     }))
 }
@@ -147,7 +163,10 @@ pub async fn get(
     RestAdmin(admin): RestAdmin,
     ProjectId(id): ProjectId,
 ) -> Result<Json<ProjectBody>, ApiError> {
-    Ok(Json(projects::get(&state.db, &admin, id).await?.into()))
+    let counts = domain::provider_keys::count_by_project(&state.db, admin.user().org_id).await?;
+    Ok(Json(
+        ProjectBody::from(projects::get(&state.db, &admin, id).await?).with_counts(&counts),
+    ))
 }
 
 /// Renames or re-describes a project.
