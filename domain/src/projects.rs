@@ -9,33 +9,29 @@ use sea_orm::{
 use crate::auth::Admin;
 use crate::entities::project;
 use crate::error::DomainError;
+use crate::types::parse_text;
 
 pub const MAX_NAME_CHARS: usize = 100;
 pub const MAX_DESCRIPTION_CHARS: usize = 2000;
 
 fn parse_name(raw: &str) -> Result<String, DomainError> {
-    let name = raw.trim();
-    if name.is_empty() {
-        return Err(DomainError::validation("name", "Enter a project name."));
-    }
-    if name.chars().count() > MAX_NAME_CHARS {
-        return Err(DomainError::validation(
-            "name",
-            format!("Project names are at most {MAX_NAME_CHARS} characters."),
-        ));
-    }
-    Ok(name.to_owned())
+    parse_text(
+        raw,
+        "name",
+        MAX_NAME_CHARS,
+        Some("Enter a project name."),
+        "Project names",
+    )
 }
 
 fn parse_description(raw: &str) -> Result<String, DomainError> {
-    let description = raw.trim();
-    if description.chars().count() > MAX_DESCRIPTION_CHARS {
-        return Err(DomainError::validation(
-            "description",
-            format!("Descriptions are at most {MAX_DESCRIPTION_CHARS} characters."),
-        ));
-    }
-    Ok(description.to_owned())
+    parse_text(
+        raw,
+        "description",
+        MAX_DESCRIPTION_CHARS,
+        None,
+        "Descriptions",
+    )
 }
 
 fn conflict_on_duplicate(err: sea_orm::DbErr) -> DomainError {

@@ -83,6 +83,31 @@ impl Role {
     }
 }
 
+/// Trimmed free text of at most `max` characters. `required` holds the message for an empty
+/// value (`None`: empty is fine); `plural` names the thing in the length message, e.g.
+/// "Project names".
+pub fn parse_text(
+    raw: &str,
+    field: &'static str,
+    max: usize,
+    required: Option<&str>,
+    plural: &str,
+) -> Result<String, DomainError> {
+    let text = raw.trim();
+    if let Some(message) = required
+        && text.is_empty()
+    {
+        return Err(DomainError::validation(field, message));
+    }
+    if text.chars().count() > max {
+        return Err(DomainError::validation(
+            field,
+            format!("{plural} are at most {max} characters."),
+        ));
+    }
+    Ok(text.to_owned())
+}
+
 /// A display name: 1–100 characters after trimming.
 pub fn parse_display_name(raw: &str) -> Result<String, DomainError> {
     let name = raw.trim();

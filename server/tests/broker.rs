@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Backend, PASSWORD, spawn_app_with};
+use common::{Backend, PASSWORD, json_of, spawn_app_with};
 use domain::fallback::FallbackKeys;
 use domain::providers::ProviderKind;
 use reqwest::StatusCode;
@@ -14,10 +14,6 @@ use serde_json::{Value, json};
 const ENV_KEY: &str = "sk-proj-fromtheenvironment0000wxyz";
 const PROJECT_KEY: &str = "sk-proj-projectsharedkey000000abcd";
 const PERSONAL_KEY: &str = "sk-proj-mialovesherownkey0000mine";
-
-async fn json_of(res: reqwest::Response) -> Value {
-    res.json().await.unwrap()
-}
 
 async fn the_broker_resolves_personal_then_project_then_environment(backend: Backend) {
     let fallbacks = FallbackKeys::from_pairs([(ProviderKind::OpenAi, ENV_KEY.to_owned())]).unwrap();
@@ -39,17 +35,7 @@ async fn the_broker_resolves_personal_then_project_then_environment(backend: Bac
         .await;
     assert!(res.status().is_success());
     let mia = app.signed_in("mia@acme.test", PASSWORD).await;
-    let project = json_of(
-        owner
-            .post(app.url("/api/admin/projects"))
-            .json(&json!({ "name": "Chat app" }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await["id"]
-        .as_i64()
-        .unwrap();
+    let project = app.create_project(&owner, "Chat app").await;
     let project_key = json_of(
         owner
             .post(app.url("/api/admin/api-keys"))

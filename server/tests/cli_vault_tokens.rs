@@ -113,35 +113,14 @@ async fn seed(app: &TestApp, n: usize) {
     }
 }
 
+/// Every key opens to its own seeded secret; returns how many there are.
 async fn every_row_opens(app: &TestApp) -> usize {
-    use secrecy::ExposeSecret as _;
-    let ring = domain::vault::keyring::Keyring::load_or_init(&app.state.db, &app.state.master_key)
-        .await
-        .unwrap();
-    let rows = domain::entities::provider_key::Entity::find()
-        .all(&app.state.db)
-        .await
-        .unwrap();
-    for row in &rows {
-        let record = format!("provider_keys:{}", row.uid);
-        let sealed = domain::vault::envelope::SealedSecret {
-            key_version: row.key_version.unwrap(),
-            wrapped_key: row.wrapped_key.clone().unwrap(),
-            ciphertext: row.ciphertext.clone().unwrap(),
-        };
-        let opened = ring
-            .open(
-                &domain::provider_keys::secret_context(row.org_id, &record),
-                &sealed,
-            )
-            .unwrap();
-        let i: usize = row.name.trim_start_matches("key ").parse().unwrap();
-        assert_eq!(
-            opened.expose_secret(),
-            format!("gsk_seeded{i:05}abcdefgh").as_bytes()
-        );
+    let opened = app.open_every_key().await;
+    for (name, secret) in &opened {
+        let i: usize = name.trim_start_matches("key ").parse().unwrap();
+        assert_eq!(secret, format!("gsk_seeded{i:05}abcdefgh").as_bytes());
     }
-    rows.len()
+    opened.len()
 }
 
 async fn rows_on(app: &TestApp, version: i32) -> u64 {

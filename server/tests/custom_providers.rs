@@ -6,13 +6,9 @@
 mod common;
 
 use common::fake_provider::FakeProvider;
-use common::{Backend, PASSWORD, spawn_app_with, spawn_with_owner};
+use common::{Backend, PASSWORD, json_of, spawn_app_with, spawn_with_owner};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
-
-async fn json_of(res: reqwest::Response) -> Value {
-    res.json().await.unwrap()
-}
+use serde_json::json;
 
 async fn admins_define_providers_that_keys_use_with_their_auth_method(backend: Backend) {
     let fake = FakeProvider::start().await;
@@ -20,17 +16,7 @@ async fn admins_define_providers_that_keys_use_with_their_auth_method(backend: B
     let app = spawn_app_with(backend, |c| c.allow_private_upstreams = true).await;
     app.create_owner("owner@acme.test").await;
     let owner = app.signed_in("owner@acme.test", PASSWORD).await;
-    let project = json_of(
-        owner
-            .post(app.url("/api/admin/projects"))
-            .json(&json!({ "name": "Labs" }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await["id"]
-        .as_i64()
-        .unwrap();
+    let project = app.create_project(&owner, "Labs").await;
     let base = format!("{}/custom", fake.base);
     let mut ids = Vec::new();
     for body in [

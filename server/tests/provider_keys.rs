@@ -6,19 +6,13 @@
 mod common;
 
 use common::fake_provider::{FakeProvider, unreachable_base};
-use common::{Backend, PASSWORD, TestApp, spawn_app_with};
-use domain::accounts::setup::{NewOrganization, create_organization};
+use common::{Backend, PASSWORD, TestApp, json_of, spawn_app_with};
 use reqwest::{Client, StatusCode};
-use secrecy::SecretString;
 use serde_json::{Value, json};
 
 const OPENAI_SECRET: &str = "sk-proj-VALIDabcdefghijklmnop1234";
 const OPENAI_BAD: &str = "sk-proj-revokedabcdefghijkl9876";
 const PERSONAL_SECRET: &str = "sk-ant-api03-VALIDpersonal-secret-wxyz";
-
-async fn json_of(res: reqwest::Response) -> Value {
-    res.json().await.unwrap()
-}
 
 /// A server whose providers all point at a fresh fake, with an owner and a project.
 async fn setup(backend: Backend) -> (TestApp, FakeProvider, Client, i64) {
@@ -27,16 +21,8 @@ async fn setup(backend: Backend) -> (TestApp, FakeProvider, Client, i64) {
     let app = spawn_app_with(backend, |c| c.upstream_overrides = Some(overrides)).await;
     app.create_owner("owner@acme.test").await;
     let owner = app.signed_in("owner@acme.test", PASSWORD).await;
-    let project = json_of(
-        owner
-            .post(app.url("/api/admin/projects"))
-            .json(&json!({ "name": "Search" }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    (app, fake, owner, project["id"].as_i64().unwrap())
+    let project = app.create_project(&owner, "Search").await;
+    (app, fake, owner, project)
 }
 
 async fn add_member(app: &TestApp, owner: &Client, email: &str) -> Client {
@@ -457,20 +443,7 @@ async fn the_authorization_matrix_has_no_leaks(backend: Backend) {
     let (app, _fake, owner, project) = setup(backend).await;
     let member = add_member(&app, &owner, "mia@acme.test").await;
     let other_member = add_member(&app, &owner, "max@acme.test").await;
-    create_organization(
-        &app.state.db,
-        &app.state.hasher,
-        NewOrganization {
-            org_name: "Globex".into(),
-            owner_name: "Gina".into(),
-            owner_email: "gina@globex.test".into(),
-            password: SecretString::from(PASSWORD.to_owned()),
-        },
-        false,
-    )
-    .await
-    .unwrap();
-    let stranger = app.signed_in("gina@globex.test", PASSWORD).await;
+    let stranger = app.other_org_owner("gina@globex.test").await;
     let anonymous = app.client();
 
     let project_key = create_project_key(&app, &owner, project, OPENAI_SECRET).await["id"]
@@ -625,20 +598,7 @@ async fn the_server_functions_have_no_leaks(backend: Backend) {
     let (app, _fake, owner, project) = setup(backend).await;
     let member = add_member(&app, &owner, "mia@acme.test").await;
     let other_member = add_member(&app, &owner, "max@acme.test").await;
-    create_organization(
-        &app.state.db,
-        &app.state.hasher,
-        NewOrganization {
-            org_name: "Globex".into(),
-            owner_name: "Gina".into(),
-            owner_email: "gina@globex.test".into(),
-            password: SecretString::from(PASSWORD.to_owned()),
-        },
-        false,
-    )
-    .await
-    .unwrap();
-    let stranger = app.signed_in("gina@globex.test", PASSWORD).await;
+    let stranger = app.other_org_owner("gina@globex.test").await;
     let anonymous = app.client();
     let project_key = create_project_key(&app, &owner, project, OPENAI_SECRET).await["id"]
         .as_i64()
@@ -882,17 +842,7 @@ async fn an_unreachable_provider_is_reported_as_such(backend: Backend) {
     let app = spawn_app_with(backend, |c| c.upstream_overrides = Some(overrides)).await;
     app.create_owner("owner@acme.test").await;
     let owner = app.signed_in("owner@acme.test", PASSWORD).await;
-    let project = json_of(
-        owner
-            .post(app.url("/api/admin/projects"))
-            .json(&json!({ "name": "Search" }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await["id"]
-        .as_i64()
-        .unwrap();
+    let project = app.create_project(&owner, "Search").await;
     let id = create_project_key(&app, &owner, project, OPENAI_SECRET).await["id"]
         .as_i64()
         .unwrap();

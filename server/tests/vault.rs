@@ -6,15 +6,11 @@
 mod common;
 
 use common::fake_provider::FakeProvider;
-use common::{Backend, PASSWORD, TestApp, spawn_app_with};
+use common::{Backend, PASSWORD, TestApp, json_of, spawn_app_with};
 use domain::vault::rotation;
 use reqwest::{Client, StatusCode};
-use sea_orm::{ConnectionTrait, EntityTrait, Statement};
-use serde_json::{Value, json};
-
-async fn json_of(res: reqwest::Response) -> Value {
-    res.json().await.unwrap()
-}
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::json;
 
 async fn setup(backend: Backend) -> (TestApp, FakeProvider, Client, i64) {
     let fake = FakeProvider::start().await;
@@ -22,16 +18,8 @@ async fn setup(backend: Backend) -> (TestApp, FakeProvider, Client, i64) {
     let app = spawn_app_with(backend, |c| c.upstream_overrides = Some(overrides)).await;
     app.create_owner("owner@acme.test").await;
     let owner = app.signed_in("owner@acme.test", PASSWORD).await;
-    let project = json_of(
-        owner
-            .post(app.url("/api/admin/projects"))
-            .json(&json!({ "name": "Search" }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    (app, fake, owner, project["id"].as_i64().unwrap())
+    let project = app.create_project(&owner, "Search").await;
+    (app, fake, owner, project)
 }
 
 fn secret_number(i: usize) -> String {
@@ -56,34 +44,14 @@ async fn seed_keys(app: &TestApp, owner: &Client, project: i64, n: usize) -> Vec
     ids
 }
 
-/// Opens every live key through a fresh keyring loaded from the database (as a restarted
-/// server would) and checks each holds its own secret.
+/// Every key opens to its own seeded secret; returns how many there are.
 async fn every_row_opens(app: &TestApp) -> usize {
-    use secrecy::ExposeSecret as _;
-    let rows = domain::entities::provider_key::Entity::find()
-        .all(&app.state.db)
-        .await
-        .unwrap();
-    let fresh = domain::vault::keyring::Keyring::load_or_init(&app.state.db, &app.state.master_key)
-        .await
-        .unwrap();
-    for row in &rows {
-        let record = format!("provider_keys:{}", row.uid);
-        let sealed = domain::vault::envelope::SealedSecret {
-            key_version: row.key_version.unwrap(),
-            wrapped_key: row.wrapped_key.clone().unwrap(),
-            ciphertext: row.ciphertext.clone().unwrap(),
-        };
-        let opened = fresh
-            .open(
-                &domain::provider_keys::secret_context(row.org_id, &record),
-                &sealed,
-            )
-            .unwrap();
-        let index: usize = row.name.trim_start_matches("key ").parse().unwrap();
-        assert_eq!(opened.expose_secret(), secret_number(index).as_bytes());
+    let opened = app.open_every_key().await;
+    for (name, secret) in &opened {
+        let index: usize = name.trim_start_matches("key ").parse().unwrap();
+        assert_eq!(secret, secret_number(index).as_bytes());
     }
-    rows.len()
+    opened.len()
 }
 
 async fn rotation_rewraps_every_row_and_survives_being_stopped_halfway(backend: Backend) {

@@ -16,7 +16,7 @@ use crate::error::DomainError;
 use crate::providers::{ProviderKind, validate_base_url};
 use crate::state::AppState;
 use crate::throttle;
-use crate::types::Email;
+use crate::types::{Email, parse_text};
 use crate::vault::envelope::SealedSecret;
 
 pub const MAX_NAME_CHARS: usize = 100;
@@ -89,28 +89,23 @@ pub struct KeyFilter {
 }
 
 fn parse_name(raw: &str) -> Result<String, DomainError> {
-    let name = raw.trim();
-    if name.is_empty() {
-        return Err(DomainError::validation("name", "Enter a name for the key."));
-    }
-    if name.chars().count() > MAX_NAME_CHARS {
-        return Err(DomainError::validation(
-            "name",
-            format!("Key names are at most {MAX_NAME_CHARS} characters."),
-        ));
-    }
-    Ok(name.to_owned())
+    parse_text(
+        raw,
+        "name",
+        MAX_NAME_CHARS,
+        Some("Enter a name for the key."),
+        "Key names",
+    )
 }
 
 fn parse_description(raw: &str) -> Result<String, DomainError> {
-    let description = raw.trim();
-    if description.chars().count() > MAX_DESCRIPTION_CHARS {
-        return Err(DomainError::validation(
-            "description",
-            format!("Descriptions are at most {MAX_DESCRIPTION_CHARS} characters."),
-        ));
-    }
-    Ok(description.to_owned())
+    parse_text(
+        raw,
+        "description",
+        MAX_DESCRIPTION_CHARS,
+        None,
+        "Descriptions",
+    )
 }
 
 /// A short single-token text (organization id, region, schedule); empty means none.

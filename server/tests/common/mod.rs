@@ -162,7 +162,74 @@ async fn try_start(
     })
 }
 
+/// The JSON body of a response.
+pub async fn json_of(res: reqwest::Response) -> serde_json::Value {
+    res.json().await.unwrap()
+}
+
 impl TestApp {
+    /// Creates a project through the REST API and returns its id.
+    pub async fn create_project(&self, admin: &reqwest::Client, name: &str) -> i64 {
+        let res = admin
+            .post(self.url("/api/admin/projects"))
+            .json(&serde_json::json!({ "name": name }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), reqwest::StatusCode::CREATED);
+        json_of(res).await["id"].as_i64().unwrap()
+    }
+
+    /// Another organization ("Globex") whose owner is `email`, signed in.
+    pub async fn other_org_owner(&self, email: &str) -> reqwest::Client {
+        create_organization(
+            &self.state.db,
+            &self.state.hasher,
+            NewOrganization {
+                org_name: "Globex".into(),
+                owner_name: "Gina".into(),
+                owner_email: email.into(),
+                password: SecretString::from(PASSWORD.to_owned()),
+            },
+            false,
+        )
+        .await
+        .unwrap();
+        self.signed_in(email, PASSWORD).await
+    }
+
+    /// Opens every sealed provider key with a keyring freshly loaded from the database (as a
+    /// restarted server would): `(key name, secret)`. Panics if any row does not open.
+    pub async fn open_every_key(&self) -> Vec<(String, Vec<u8>)> {
+        use sea_orm::EntityTrait;
+        use secrecy::ExposeSecret as _;
+        let ring =
+            domain::vault::keyring::Keyring::load_or_init(&self.state.db, &self.state.master_key)
+                .await
+                .unwrap();
+        let rows = domain::entities::provider_key::Entity::find()
+            .all(&self.state.db)
+            .await
+            .unwrap();
+        rows.iter()
+            .map(|row| {
+                let record = format!("provider_keys:{}", row.uid);
+                let sealed = domain::vault::envelope::SealedSecret {
+                    key_version: row.key_version.unwrap(),
+                    wrapped_key: row.wrapped_key.clone().unwrap(),
+                    ciphertext: row.ciphertext.clone().unwrap(),
+                };
+                let opened = ring
+                    .open(
+                        &domain::provider_keys::secret_context(row.org_id, &record),
+                        &sealed,
+                    )
+                    .unwrap();
+                (row.name.clone(), opened.expose_secret().to_vec())
+            })
+            .collect()
+    }
+
     /// A browser-like client with its own cookie jar.
     pub fn client(&self) -> reqwest::Client {
         reqwest::Client::builder()
