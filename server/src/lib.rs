@@ -1,5 +1,7 @@
 //! The `keygate` server: configuration, start-up, the HTTP stack and the CLI.
 
+#![recursion_limit = "512"] // the release (non-erased) view types of the app nest deeply
+
 pub mod cli;
 pub mod config;
 pub mod rest;

@@ -1,5 +1,7 @@
 //! The `keygate` binary.
 
+#![recursion_limit = "512"] // the release (non-erased) view types of the app nest deeply
+
 use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
