@@ -11,6 +11,7 @@
 //! - anyone else (members, other organizations) sees nothing: such keys look absent (404).
 
 pub mod events;
+pub mod input;
 pub mod secret;
 mod sigv4;
 mod store;
@@ -24,6 +25,7 @@ pub use events::history;
 
 /// Records an entry in a key's history (for other modules: the broker, the proxy).
 pub use events::record as record_event;
+pub use input::{KeyChanges, KeyFilter, KeyScope, NewKey, ScopeFilter};
 pub use store::*;
 
 /// The vault purpose for provider key secrets (part of every ciphertext's AAD).
