@@ -12,6 +12,8 @@
 #     ./.tools/node_modules/.bin on PATH)
 #   - Debian chromium at /usr/bin/chromium (Playwright cannot download browsers here)
 #   - the end2end npm packages (without Playwright's browser download)
+#   - a Python venv at ./.tools/pyenv with pinned `openai` and `anthropic` SDKs, for
+#     scripts/sdk_check.py (run it as .tools/pyenv/bin/python scripts/sdk_check.py)
 #   - PostgreSQL on 127.0.0.1:5432, reachable as
 #     postgres://postgres:keygate@127.0.0.1:5432/postgres
 #
@@ -25,6 +27,8 @@ cd "$ROOT"
 
 CARGO_LEPTOS_VERSION="0.3.10"
 BINARYEN_MAJOR="132"
+OPENAI_PY_VERSION="3.57.0"
+ANTHROPIC_PY_VERSION="2.14.0"
 PG_URL="postgres://postgres:keygate@127.0.0.1:5432/postgres"
 TOOLS_DIR="$ROOT/.tools"
 
@@ -171,6 +175,39 @@ else
     fi
     printf '%s\n' "$e2e_hash" >"$E2E_STAMP"
     ok "end2end npm packages installed"
+fi
+
+# --- Python SDKs for scripts/sdk_check.py ---------------------------------------------
+PYENV_DIR="$TOOLS_DIR/pyenv"
+PY_SDKS_WANTED="openai==$OPENAI_PY_VERSION anthropic==$ANTHROPIC_PY_VERSION"
+py_sdks_installed() {
+    "$PYENV_DIR/bin/python" - 2>/dev/null <<'PY'
+from importlib.metadata import version
+print(f"openai=={version('openai')} anthropic=={version('anthropic')}")
+PY
+}
+python_can_venv() {
+    "$1" -c 'import venv, ensurepip' >/dev/null 2>&1
+}
+if [[ "$(py_sdks_installed)" == "$PY_SDKS_WANTED" ]]; then
+    ok "python venv with $PY_SDKS_WANTED present in .tools/pyenv"
+else
+    if ! "$PYENV_DIR/bin/python" -m pip --version >/dev/null 2>&1; then
+        PYTHON="$(command -v python3 || true)"
+        if [[ -z "$PYTHON" ]] || ! python_can_venv "$PYTHON"; then
+            apt_install python3 python3-venv
+            PYTHON=/usr/bin/python3
+        fi
+        python_can_venv "$PYTHON" || die "$PYTHON cannot create a venv (python3-venv missing?)"
+        doing "python3 -m venv .tools/pyenv"
+        rm -rf "$PYENV_DIR"
+        "$PYTHON" -m venv "$PYENV_DIR"
+    fi
+    doing "pip install $PY_SDKS_WANTED into .tools/pyenv"
+    # shellcheck disable=SC2086 # two requirement words
+    "$PYENV_DIR/bin/python" -m pip install --quiet --disable-pip-version-check $PY_SDKS_WANTED
+    [[ "$(py_sdks_installed)" == "$PY_SDKS_WANTED" ]] || die "python SDKs still not at $PY_SDKS_WANTED"
+    ok "python venv with $PY_SDKS_WANTED installed in .tools/pyenv"
 fi
 
 # --- PostgreSQL ----------------------------------------------------------------------

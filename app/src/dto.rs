@@ -128,6 +128,9 @@ pub struct ProviderKeyDto {
     pub created_at: String,
     pub can_edit: bool,
     pub can_reveal: bool,
+    /// What the proxy thinks of the key: `healthy`, `cooling_down` (after a 429/5xx, on this
+    /// replica) or `quarantined` (the provider refused it).
+    pub health: String,
 }
 
 /// A provider an admin defined (seed 004's ProviderConfig).
@@ -162,6 +165,83 @@ pub struct TokenDto {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewTokenDto {
     pub token: TokenDto,
+    pub secret: String,
+}
+
+/// Requests, tokens and cost over one period.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageTotalsDto {
+    pub requests: i64,
+    pub errors: i64,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    /// Micro-dollars (1,000,000 = $1).
+    pub cost_micros: i64,
+    /// `cost_micros` in dollars, as shown (see [`format_dollars`]).
+    pub cost: String,
+}
+
+/// Today and this month (UTC).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsagePeriodsDto {
+    pub today: UsageTotalsDto,
+    pub month: UsageTotalsDto,
+}
+
+/// Micro-dollars as dollars: cents from one cent up (`$1.23`), the exact amount below one
+/// cent (`$0.000006`), `$0.00` for nothing.
+pub fn format_dollars(micros: i64) -> String {
+    let sign = if micros < 0 { "-" } else { "" };
+    let m = micros.unsigned_abs();
+    if m == 0 {
+        "$0.00".to_owned()
+    } else if m >= 10_000 {
+        let cents = (m + 5_000) / 10_000;
+        format!("{sign}${}.{:02}", cents / 100, cents % 100)
+    } else {
+        let digits = format!("{m:06}");
+        format!("{sign}$0.{}", digits.trim_end_matches('0'))
+    }
+}
+
+/// A Keygate key (what programs send to the `/v1` proxy) as listed: never the key itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VirtualKeyDto {
+    pub id: i32,
+    pub project_id: i32,
+    pub user_id: Option<i32>,
+    /// The e-mail of the user the key acts as, when bound to one.
+    pub user_email: Option<String>,
+    pub name: String,
+    /// e.g. `sk-proxy-AbCd…wxyz`.
+    pub hint: String,
+    /// `active`, `revoked` or `expired`.
+    pub status: String,
+    /// Allowed model patterns; empty = every model.
+    pub models: Vec<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub revoked_at: Option<String>,
+    pub last_used_at: Option<String>,
+    pub today: UsageTotalsDto,
+    pub month: UsageTotalsDto,
+}
+
+/// A project's Keygate keys, newest first, with their counts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VirtualKeysDto {
+    pub keys: Vec<VirtualKeyDto>,
+    pub total: u64,
+    pub active: u64,
+    /// Created in the last 7 days.
+    pub recent: u64,
+}
+
+/// A Keygate key just generated: the only time the key itself is shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewVirtualKeyDto {
+    pub key: VirtualKeyDto,
     pub secret: String,
 }
 
@@ -229,7 +309,19 @@ mod from_domain {
             k: &domain::entities::provider_key::Model,
             viewer: &domain::auth::SessionUser,
         ) -> Self {
+            use domain::gateway::health::HealthState;
+            use domain::gateway::quarantine::QUARANTINE_DETAIL;
             use domain::provider_keys::{can_edit, can_reveal, verify::stored_details};
+            // The proxy writes its quarantine reason as plain text, not as verify details.
+            let quarantine = k
+                .verify_detail
+                .as_deref()
+                .filter(|d| k.verify_status == "invalid" && d.starts_with(QUARANTINE_DETAIL));
+            let health = if quarantine.is_some() {
+                HealthState::Quarantined
+            } else {
+                HealthState::Healthy
+            };
             ProviderKeyDto {
                 id: k.id,
                 provider: k.provider.clone(),
@@ -246,10 +338,70 @@ mod from_domain {
                 base_url: k.base_url.clone(),
                 verify_status: k.verify_status.clone(),
                 verified_at: k.verified_at.map(|t| t.to_rfc3339()),
-                verify_message: stored_details(k).map(|d| d.message),
+                verify_message: stored_details(k)
+                    .map(|d| d.message)
+                    .or_else(|| quarantine.map(str::to_owned)),
                 created_at: k.created_at.to_rfc3339(),
                 can_edit: can_edit(viewer, k),
                 can_reveal: can_reveal(viewer, k),
+                health: health.as_str().to_owned(),
+            }
+        }
+
+        /// Marks a key the proxy is avoiding after a 429/5xx (unless it is quarantined).
+        pub fn with_cooldown(mut self, health: &domain::gateway::health::KeyHealth) -> Self {
+            use domain::gateway::health::HealthState;
+            if self.health == HealthState::Healthy.as_str() && health.is_cooling_down(self.id) {
+                self.health = HealthState::CoolingDown.as_str().to_owned();
+            }
+            self
+        }
+    }
+
+    impl From<domain::ledger::summary::Totals> for UsageTotalsDto {
+        fn from(t: domain::ledger::summary::Totals) -> Self {
+            UsageTotalsDto {
+                requests: t.requests,
+                errors: t.errors,
+                prompt_tokens: t.prompt_tokens,
+                completion_tokens: t.completion_tokens,
+                cost_micros: t.cost_micros,
+                cost: format_dollars(t.cost_micros),
+            }
+        }
+    }
+
+    impl From<domain::ledger::summary::Periods> for UsagePeriodsDto {
+        fn from(p: domain::ledger::summary::Periods) -> Self {
+            UsagePeriodsDto {
+                today: p.today.into(),
+                month: p.month.into(),
+            }
+        }
+    }
+
+    impl VirtualKeyDto {
+        /// Without usage or user e-mail; the server function fills those in.
+        pub fn new(
+            k: &domain::entities::virtual_key::Model,
+            now: chrono::DateTime<chrono::Utc>,
+        ) -> Self {
+            use domain::virtual_keys::store::{KeyStatus, models_of};
+            VirtualKeyDto {
+                id: k.id,
+                project_id: k.project_id,
+                user_id: k.user_id,
+                user_email: None,
+                name: k.name.clone(),
+                hint: format!("{}…{}", k.prefix, k.last_four),
+                status: KeyStatus::of(k, now).as_str().to_owned(),
+                models: models_of(k),
+                created_at: k.created_at.to_rfc3339(),
+                expires_at: k.expires_at.map(|t| t.to_rfc3339()),
+                revoked_at: k.revoked_at.map(|t| t.to_rfc3339()),
+                last_used_at: k.last_used_at.map(|t| t.to_rfc3339()),
+                today: UsageTotalsDto::default(),
+                month: UsageTotalsDto::default(),
             }
         }
     }
@@ -292,5 +444,21 @@ mod from_domain {
                 created_at: o.created_at.to_rfc3339(),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_dollars;
+
+    #[test]
+    fn dollars_from_micro_dollars() {
+        assert_eq!(format_dollars(0), "$0.00");
+        assert_eq!(format_dollars(6), "$0.000006");
+        assert_eq!(format_dollars(5_850), "$0.00585");
+        assert_eq!(format_dollars(10_000), "$0.01");
+        assert_eq!(format_dollars(1_234_567), "$1.23");
+        assert_eq!(format_dollars(1_235_000), "$1.24");
+        assert_eq!(format_dollars(-2_500_000), "-$2.50");
     }
 }

@@ -12,6 +12,8 @@ pub mod db;
 pub mod entities;
 pub mod error;
 pub mod fallback;
+pub mod gateway;
+pub mod ledger;
 pub mod password;
 pub mod projects;
 pub mod provider_keys;
@@ -22,6 +24,7 @@ pub mod throttle;
 pub mod types;
 pub mod upstream;
 pub mod vault;
+pub mod virtual_keys;
 
 pub use error::DomainError;
 pub use state::AppState;

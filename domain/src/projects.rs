@@ -104,6 +104,7 @@ pub async fn create(
         description: Set(parse_description(description)?),
         active: Set(true),
         storage_used_bytes: Set(0),
+        balance_strategy: Set("least_used".to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()

@@ -78,4 +78,6 @@ pub struct AppState {
     pub fallbacks: Arc<crate::fallback::FallbackKeys>,
     pub setup: SetupGate,
     pub sessions: SessionPolicy,
+    /// The proxy's caches, key health and ledger writer.
+    pub gateway: Arc<crate::gateway::Gateway>,
 }

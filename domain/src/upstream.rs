@@ -51,6 +51,10 @@ pub struct Upstreams {
     allow_private: bool,
     trusted: reqwest::Client,
     guarded: reqwest::Client,
+    /// The proxy's clients: no overall deadline (streams may last minutes), an idle timeout
+    /// between reads instead.
+    proxy_trusted: reqwest::Client,
+    proxy_guarded: reqwest::Client,
 }
 
 impl std::fmt::Debug for Upstreams {
@@ -76,12 +80,48 @@ fn builder() -> reqwest::ClientBuilder {
         .user_agent(concat!("keygate/", env!("CARGO_PKG_VERSION")))
 }
 
+/// Timeouts of proxied requests (the first-byte deadline is applied by the proxy itself).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProxyTimeouts {
+    pub connect: Duration,
+    /// Longest silence between two reads of an upstream answer.
+    pub idle: Duration,
+}
+
+impl Default for ProxyTimeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(10),
+            idle: Duration::from_secs(120),
+        }
+    }
+}
+
+fn proxy_builder(timeouts: ProxyTimeouts) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(timeouts.connect)
+        .read_timeout(timeouts.idle)
+        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_max_idle_per_host(256)
+        .tcp_nodelay(true)
+        .user_agent(concat!("keygate/", env!("CARGO_PKG_VERSION")))
+}
+
 impl Upstreams {
     /// `overrides` are operator-set base URLs per provider; `allow_private` lets keys point at
     /// private addresses (tests, private deployments).
     pub fn new(
         overrides: HashMap<ProviderKind, url::Url>,
         allow_private: bool,
+    ) -> Result<Self, DomainError> {
+        Self::with_proxy_timeouts(overrides, allow_private, ProxyTimeouts::default())
+    }
+
+    pub fn with_proxy_timeouts(
+        overrides: HashMap<ProviderKind, url::Url>,
+        allow_private: bool,
+        timeouts: ProxyTimeouts,
     ) -> Result<Self, DomainError> {
         let trusted = builder()
             .build()
@@ -90,11 +130,20 @@ impl Upstreams {
             .dns_resolver(Arc::new(PublicOnlyResolver))
             .build()
             .map_err(|e| DomainError::internal("http client", e))?;
+        let proxy_trusted = proxy_builder(timeouts)
+            .build()
+            .map_err(|e| DomainError::internal("http client", e))?;
+        let proxy_guarded = proxy_builder(timeouts)
+            .dns_resolver(Arc::new(PublicOnlyResolver))
+            .build()
+            .map_err(|e| DomainError::internal("http client", e))?;
         Ok(Self {
             overrides: Arc::new(overrides),
             allow_private,
             trusted,
             guarded,
+            proxy_trusted,
+            proxy_guarded,
         })
     }
 
@@ -132,6 +181,32 @@ impl Upstreams {
             key_base_url,
             provider.default_base_url().map(str::to_owned),
         )
+    }
+
+    /// Like `endpoint`, with the proxy's clients (no overall deadline).
+    pub fn proxy_endpoint(
+        &self,
+        provider: ProviderKind,
+        key_base_url: Option<&str>,
+    ) -> Result<Endpoint<'_>, DomainError> {
+        let mut endpoint = self.endpoint(provider, key_base_url)?;
+        endpoint.client = if std::ptr::eq(endpoint.client, &self.guarded) {
+            &self.proxy_guarded
+        } else {
+            &self.proxy_trusted
+        };
+        Ok(endpoint)
+    }
+
+    /// Like `endpoint_with_default`, for a custom provider's base URL (always checked).
+    pub fn proxy_custom_endpoint(&self, base_url: &str) -> Result<Endpoint<'_>, DomainError> {
+        let base = validate_base_url(base_url, self.allow_private)?;
+        let client = if self.allow_private {
+            &self.proxy_trusted
+        } else {
+            &self.proxy_guarded
+        };
+        Ok(Endpoint { base, client })
     }
 
     /// Like `endpoint`, with the public default given by the caller (AWS endpoints depend on

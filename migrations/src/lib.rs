@@ -9,6 +9,7 @@ mod m20261125_000003_projects;
 mod m20261125_000004_provider_keys;
 mod m20261125_000005_api_tokens;
 mod m20261125_000006_custom_providers;
+mod m20261125_000007_gateway;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_provider_keys::Migration),
             Box::new(m20261125_000005_api_tokens::Migration),
             Box::new(m20261125_000006_custom_providers::Migration),
+            Box::new(m20261125_000007_gateway::Migration),
         ]
     }
 }

@@ -250,20 +250,53 @@ pub enum UserCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
-    /// Create a token; it is printed once and only its hash is stored.
+    /// Create a token; it is printed once and only its hash is stored. With --project (and
+    /// no --kind) it is a Keygate key (`sk-proxy-…`) for the `/v1` proxy.
     Create {
         /// A name that says which program uses it.
         #[arg(long)]
         name: String,
-        /// `admin` (REST API) or `service` (credential broker).
-        #[arg(long, default_value = "admin", value_parser = ["admin", "service"])]
-        kind: String,
-        /// The organization (needed when the database holds more than one).
+        /// `proxy` (a Keygate key for `/v1`; needs --project), `admin` (REST API) or
+        /// `service` (credential broker). Default: `proxy` with --project, else `admin`.
+        #[arg(long, value_parser = ["proxy", "admin", "service"])]
+        kind: Option<String>,
+        /// The project (id or exact name): a proxy key's project, a service token's fallback.
         #[arg(long)]
-        org_id: Option<i32>,
-        /// The admin the token acts as (default: the organization's first owner).
-        #[arg(long = "as")]
-        as_email: Option<String>,
+        project: Option<String>,
+        /// Proxy keys: expiry such as 1h, 24h, 30d, 365d, or never (default).
+        #[arg(long)]
+        expires_in: Option<String>,
+        /// Proxy keys: bind to this user (e-mail); their personal keys are used first.
+        #[arg(long)]
+        user: Option<String>,
+        /// Proxy keys: allowed model patterns, comma-separated (default: every model).
+        #[arg(long, value_delimiter = ',')]
+        models: Vec<String>,
+        #[command(flatten)]
+        acting: ActingAs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List tokens: Keygate keys (of one project with --project) and admin/service tokens.
+    List {
+        /// Only this project's Keygate keys (id or exact name).
+        #[arg(long)]
+        project: Option<String>,
+        #[command(flatten)]
+        acting: ActingAs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token by id. Takes effect on every server within a second.
+    Revoke {
+        id: i32,
+        /// `proxy` (default), `admin` or `service`.
+        #[arg(long, default_value = "proxy", value_parser = ["proxy", "admin", "service"])]
+        kind: String,
+        #[command(flatten)]
+        acting: ActingAs,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -379,6 +412,30 @@ pub struct Config {
     #[arg(skip)]
     pub fallback_keys: Option<domain::fallback::FallbackKeys>,
 
+    /// Largest JSON request body the proxy accepts, in bytes (files have their own limit).
+    #[arg(long, env = "KEYGATE_PROXY_MAX_BODY_BYTES", default_value_t = 20 * 1024 * 1024, global = true)]
+    pub proxy_max_body_bytes: usize,
+
+    /// Largest `/v1/files` upload, in bytes.
+    #[arg(long, env = "KEYGATE_PROXY_MAX_FILE_BYTES", default_value_t = 512 * 1024 * 1024, global = true)]
+    pub proxy_max_file_bytes: usize,
+
+    /// How long to wait for a provider to connect.
+    #[arg(long, env = "KEYGATE_PROXY_CONNECT_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
+    pub proxy_connect_timeout: Duration,
+
+    /// How long to wait for a provider's response headers (non-streaming answers arrive whole).
+    #[arg(long, env = "KEYGATE_PROXY_FIRST_BYTE_TIMEOUT", default_value = "300s", value_parser = humantime::parse_duration, global = true)]
+    pub proxy_first_byte_timeout: Duration,
+
+    /// Longest silence while reading a provider's answer (between stream chunks).
+    #[arg(long, env = "KEYGATE_PROXY_IDLE_TIMEOUT", default_value = "120s", value_parser = humantime::parse_duration, global = true)]
+    pub proxy_idle_timeout: Duration,
+
+    /// Provider keys tried per request at most (failover).
+    #[arg(long, env = "KEYGATE_PROXY_MAX_ATTEMPTS", default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=10), global = true)]
+    pub proxy_max_attempts: u8,
+
     /// Log format: `text` or `json`. Levels come from RUST_LOG (default `info`).
     #[arg(long, env = "KEYGATE_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"], global = true)]
     pub log_format: String,
@@ -431,6 +488,21 @@ impl Config {
             allow_private_upstreams: false,
             upstream_overrides: None,
             fallback_keys: None,
+            proxy_max_body_bytes: 20 * 1024 * 1024,
+            proxy_max_file_bytes: 512 * 1024 * 1024,
+            proxy_connect_timeout: Duration::from_secs(10),
+            proxy_first_byte_timeout: Duration::from_secs(300),
+            proxy_idle_timeout: Duration::from_secs(120),
+            proxy_max_attempts: 3,
+        }
+    }
+
+    pub fn proxy_limits(&self) -> domain::gateway::ProxyLimits {
+        domain::gateway::ProxyLimits {
+            max_body_bytes: self.proxy_max_body_bytes,
+            max_file_bytes: self.proxy_max_file_bytes,
+            first_byte_timeout: self.proxy_first_byte_timeout,
+            max_attempts: usize::from(self.proxy_max_attempts),
         }
     }
 }

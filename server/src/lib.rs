@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod proxy;
 pub mod rest;
 pub mod router;
 pub mod security;
@@ -71,6 +72,8 @@ impl Server {
         .with_graceful_shutdown(shutdown)
         .await;
         sweeper.abort();
+        // Everything proxied so far reaches the ledger before the process exits.
+        self.state.gateway.ledger.flush().await;
         result
     }
 }

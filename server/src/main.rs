@@ -6,7 +6,7 @@ use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use clap::Parser as _;
-use keygate_server::config::{AdminCommand, Cli, Command, Config, TokenCommand, VaultCommand};
+use keygate_server::config::{AdminCommand, Cli, Command, Config, VaultCommand};
 use keygate_server::{Server, cli};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::writer::BoxMakeWriter;
@@ -96,16 +96,7 @@ async fn main() -> ExitCode {
                     json,
                 },
         }) => cli::vault_rotate(&cli.config, *batch_size, *max_rows, *json).await,
-        Some(Command::Token {
-            command:
-                TokenCommand::Create {
-                    name,
-                    kind,
-                    org_id,
-                    as_email,
-                    json,
-                },
-        }) => cli::token_create(&cli.config, name, kind, *org_id, as_email.as_deref(), *json).await,
+        Some(Command::Token { command }) => cli::tokens::run(&cli.config, command).await,
         Some(Command::Vault {
             command: VaultCommand::Status { json },
         }) => cli::vault_status(&cli.config, *json).await,

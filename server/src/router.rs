@@ -71,7 +71,8 @@ pub fn build(config: &Config, state: AppState) -> Router {
     let lifetime = state.sessions.absolute_lifetime;
     let hsts = config.served_over_https();
 
-    Router::new()
+    let proxy = crate::proxy::router(state.clone());
+    let app = Router::new()
         .nest("/api", crate::rest::router())
         .leptos_routes_with_context(
             &RouterState {
@@ -96,5 +97,7 @@ pub fn build(config: &Config, state: AppState) -> Router {
         .layer(from_fn(move |req, next| {
             crate::security::security_headers(hsts, req, next)
         }))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http());
+    // The proxy is for programs: no sessions, cookies or page headers on its hot path.
+    proxy.merge(app)
 }

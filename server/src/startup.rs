@@ -81,8 +81,15 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartupError> {
         Some(overrides) => overrides.clone(),
         None => Upstreams::overrides_from_env().map_err(|e| StartupError::Other(e.to_string()))?,
     };
-    let upstreams = Upstreams::new(overrides, config.allow_private_upstreams)
-        .map_err(|e| StartupError::Other(e.to_string()))?;
+    let upstreams = Upstreams::with_proxy_timeouts(
+        overrides,
+        config.allow_private_upstreams,
+        domain::upstream::ProxyTimeouts {
+            connect: config.proxy_connect_timeout,
+            idle: config.proxy_idle_timeout,
+        },
+    )
+    .map_err(|e| StartupError::Other(e.to_string()))?;
     let fallbacks = match &config.fallback_keys {
         Some(keys) => keys.clone(),
         None => FallbackKeys::from_env().map_err(|e| match e {
@@ -96,8 +103,13 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartupError> {
         .await
         .map_err(|e| StartupError::Database(e.to_string()))?;
     let setup_token = setup_needed.then(random_token);
+    let gateway = Arc::new(domain::gateway::Gateway::start(
+        db.clone(),
+        config.proxy_limits(),
+    ));
     let state = AppState {
         db,
+        gateway,
         hasher,
         keyring: Arc::new(LiveKeyring::new(master_key.clone(), keyring)),
         master_key,

@@ -65,7 +65,7 @@ pub async fn keys_list(
     Ok(keys
         .iter()
         .map(|k| {
-            let mut dto = ProviderKeyDto::new(k, &user);
+            let mut dto = ProviderKeyDto::new(k, &user).with_cooldown(&state.gateway.health);
             dto.project_name = k.project_id.and_then(|id| names.get(&id).cloned());
             dto.custom_provider_name = k.custom_provider_id.and_then(|id| custom.get(&id).cloned());
             dto

@@ -9,3 +9,4 @@ pub mod projects;
 pub mod providers;
 pub mod tokens;
 pub mod users;
+pub mod virtual_keys;

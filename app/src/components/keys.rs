@@ -58,6 +58,30 @@ pub fn ValidationStatus(
     }
 }
 
+/// How the proxy sees a key: healthy, cooling down (after a 429/5xx) or quarantined (the
+/// provider refused it; fixed by editing or re-testing the key).
+#[component]
+pub fn HealthBadge(health: String) -> impl IntoView {
+    let (class, label, title) = match health.as_str() {
+        "quarantined" => (
+            "badge badge-danger",
+            "quarantined",
+            "The provider refused this key; the proxy no longer uses it. Edit or test it again.",
+        ),
+        "cooling_down" => (
+            "badge badge-warning",
+            "cooling down",
+            "The provider asked to slow down or failed; the proxy uses other keys first for a while.",
+        ),
+        _ => (
+            "badge badge-active",
+            "healthy",
+            "The proxy uses this key normally.",
+        ),
+    };
+    view! { <span class=class title=title>{label}</span> }
+}
+
 /// The form that adds a key: to the caller's own keys (`projects` empty) or to a project.
 #[component]
 pub fn KeyForm(
@@ -323,6 +347,7 @@ pub fn KeyListItem(
             <td><code class="masked">{key.masked.clone()}</code></td>
             <td>{scope}</td>
             <td><ValidationStatus status=key.verify_status.clone() checked_at=key.verified_at.clone() message=key.verify_message.clone() /></td>
+            <td><HealthBadge health=key.health.clone() /></td>
             <td>{if key.expired {
                 view! { <span class="badge badge-warning">"expired"</span> }.into_any()
             } else if key.active {
@@ -333,12 +358,12 @@ pub fn KeyListItem(
             <td class="actions"><KeyActions key=key.clone() actions editing revealing /></td>
         </tr>
         <Show when=move || editing.get()>
-            <tr class="detail-row"><td colspan="7">
+            <tr class="detail-row"><td colspan="8">
                 <KeyEditor key=editor_key.clone() refresh on_done=Callback::new(move |_| editing.set(false)) />
             </td></tr>
         </Show>
         <Show when=move || revealing.get()>
-            <tr class="detail-row"><td colspan="7">
+            <tr class="detail-row"><td colspan="8">
                 <RevealForm id on_done=Callback::new(move |_| revealing.set(false)) />
             </td></tr>
         </Show>
@@ -465,7 +490,7 @@ pub fn KeyList(
                                     <table class="table">
                                         <thead><tr>
                                             <th scope="col">"Provider"</th><th scope="col">"Name"</th><th scope="col">"Key"</th>
-                                            <th scope="col">"Scope"</th><th scope="col">"Test result"</th><th scope="col">"Status"</th>
+                                            <th scope="col">"Scope"</th><th scope="col">"Test result"</th><th scope="col">"Health"</th><th scope="col">"Status"</th>
                                             <th scope="col" class="actions"><span class="sr-only">"Actions"</span></th>
                                         </tr></thead>
                                         <tbody>

@@ -4,3 +4,4 @@ pub mod keys;
 pub mod layout;
 pub mod providers;
 pub mod toast;
+pub mod virtual_keys;

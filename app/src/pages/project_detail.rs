@@ -1,4 +1,5 @@
-//! One project (seed 001): its information, its masked keys, and its actions.
+//! One project (seed 001): its information, usage, Keygate keys, masked provider keys, and its
+//! actions.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -9,6 +10,7 @@ use crate::components::confirm::ConfirmButton;
 use crate::components::keys::{KeyForm, KeyList};
 use crate::components::layout::{PageHeader, use_me};
 use crate::components::toast::use_toasts;
+use crate::components::virtual_keys::{ProjectUsage, VirtualKeys};
 use crate::dto::ProjectDto;
 use crate::pages::NotAllowed;
 
@@ -59,6 +61,9 @@ pub fn ProjectDetailPage() -> impl IntoView {
                     }
                 })}
             </Transition>
+            // These own their resources: keep them here, outside any Suspense/Transition.
+            <ProjectUsage project_id=id />
+            <VirtualKeys project_id=id set_active />
             <section class="card">
                 <h2>"Provider keys"</h2>
                 <KeyList view_name="org" refresh project_id=id />

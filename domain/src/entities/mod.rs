@@ -3,11 +3,16 @@
 pub mod api_token;
 pub mod custom_provider;
 pub mod login_throttle;
+pub mod model_price;
+pub mod model_route;
 pub mod organization;
 pub mod project;
 pub mod provider_key;
 pub mod provider_key_event;
 pub mod session;
+pub mod usage_event;
+pub mod usage_rollup;
 pub mod user;
 pub mod vault_key;
 pub mod vault_meta;
+pub mod virtual_key;

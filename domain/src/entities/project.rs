@@ -10,6 +10,8 @@ pub struct Model {
     pub description: String,
     pub active: bool,
     pub storage_used_bytes: i64,
+    /// How requests are spread over the project's keys: `least_used` or `weighted`.
+    pub balance_strategy: String,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
 }

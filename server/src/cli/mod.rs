@@ -10,7 +10,7 @@ mod admin;
 pub mod keys;
 pub mod orgs;
 pub mod projects;
-mod tokens;
+pub mod tokens;
 pub mod users;
 mod vault;
 
@@ -25,7 +25,6 @@ use crate::config::{ActingAs, Config};
 use crate::startup;
 
 pub use admin::admin_create;
-pub use tokens::token_create;
 pub use vault::{vault_rotate, vault_status};
 
 /// A domain error as a message for the operator. The CLI runs on the server's machine, so the

@@ -1,31 +1,139 @@
-//! `keygate token create`: admin and service tokens for programs.
+//! `keygate token create|list|revoke`: Keygate keys for the proxy (`sk-proxy-…`) and tokens
+//! for programs (`kg_admin_…` for the REST API, `kg_svc_…` for the credential broker).
 
+use domain::AppState;
+use domain::auth::Admin;
+use domain::entities::{api_token, virtual_key};
+use domain::virtual_keys::store::{self, KeyStatus, NewVirtualKey, models_of};
 use secrecy::ExposeSecret as _;
 
-use super::{acting_admin, fail, print_json};
-use crate::config::Config;
-use crate::startup;
+use super::{fail, open, print_json, print_table};
+use crate::config::{Config, TokenCommand};
 
-/// `keygate token create`: prints the new token once.
-pub async fn token_create(
-    config: &Config,
+pub async fn run(config: &Config, command: &TokenCommand) -> Result<(), String> {
+    match command {
+        TokenCommand::Create {
+            name,
+            kind,
+            project,
+            expires_in,
+            user,
+            models,
+            acting,
+            json,
+        } => {
+            let (state, admin) = open(config, acting).await?;
+            let kind = kind
+                .as_deref()
+                .unwrap_or(if project.is_some() { "proxy" } else { "admin" });
+            if kind == "proxy" {
+                let Some(project) = project else {
+                    return Err("a Keygate key belongs to a project: pass --project".into());
+                };
+                let request = ProxyKeyRequest {
+                    name,
+                    project,
+                    expires_in: expires_in.as_deref(),
+                    user: user.as_deref(),
+                    models,
+                };
+                create_proxy_key(&state, &admin, request, *json).await
+            } else {
+                if expires_in.is_some() || user.is_some() || !models.is_empty() {
+                    return Err("--expires-in, --user and --models are for proxy keys".into());
+                }
+                create_program_token(&state, &admin, name, kind, project.as_deref(), *json).await
+            }
+        }
+        TokenCommand::List {
+            project,
+            acting,
+            json,
+        } => {
+            let (state, admin) = open(config, acting).await?;
+            list(&state, &admin, project.as_deref(), *json).await
+        }
+        TokenCommand::Revoke {
+            id,
+            kind,
+            acting,
+            json,
+        } => {
+            let (state, admin) = open(config, acting).await?;
+            revoke(&state, &admin, *id, kind, *json).await
+        }
+    }
+}
+
+struct ProxyKeyRequest<'a> {
+    name: &'a str,
+    project: &'a str,
+    expires_in: Option<&'a str>,
+    user: Option<&'a str>,
+    models: &'a [String],
+}
+
+async fn create_proxy_key(
+    state: &AppState,
+    admin: &Admin,
+    request: ProxyKeyRequest<'_>,
+    json: bool,
+) -> Result<(), String> {
+    let project = super::projects::resolve(&state.db, admin, request.project).await?;
+    let user_id = match request.user {
+        Some(email) => Some(super::users::resolve(&state.db, admin, email).await?.id),
+        None => None,
+    };
+    let (key, secret) = store::create(
+        &state.db,
+        admin,
+        NewVirtualKey {
+            project_id: project.id,
+            name: request.name.to_owned(),
+            expires_in: request.expires_in.map(str::to_owned),
+            user_id,
+            models: request.models.to_vec(),
+        },
+    )
+    .await
+    .map_err(fail)?;
+    if json {
+        let mut value = proxy_json(&key);
+        value["key"] = secret.expose_secret().into();
+        return print_json(&value);
+    }
+    println!(
+        "Created Keygate key {:?} (id {}) for project {}. It is shown only this once:",
+        key.name, key.id, project.name
+    );
+    println!("{}", secret.expose_secret());
+    Ok(())
+}
+
+async fn create_program_token(
+    state: &AppState,
+    admin: &Admin,
     name: &str,
     kind: &str,
-    org_id: Option<i32>,
-    as_email: Option<&str>,
+    project: Option<&str>,
     json: bool,
 ) -> Result<(), String> {
     use domain::api_tokens::{NewToken, TokenKind};
-    let prepared = startup::prepare(config).await.map_err(|e| e.to_string())?;
-    let db = &prepared.state.db;
-    let admin = acting_admin(db, org_id, as_email).await?;
+    let project_id = match project {
+        Some(reference) => Some(
+            super::projects::resolve(&state.db, admin, reference)
+                .await?
+                .id,
+        ),
+        None => None,
+    };
     let input = NewToken {
         kind: TokenKind::parse(kind).map_err(fail)?,
         name: name.to_owned(),
-        project_id: None,
+        project_id,
         expires_at: None,
     };
-    let (token, secret) = domain::api_tokens::create(db, &admin, input)
+    let (token, secret) = domain::api_tokens::create(&state.db, admin, input)
         .await
         .map_err(fail)?;
     if json {
@@ -46,5 +154,153 @@ pub async fn token_create(
         admin.user().email
     );
     println!("{}", secret.expose_secret());
+    Ok(())
+}
+
+fn time(at: Option<chrono::DateTime<chrono::Utc>>, none: &str) -> String {
+    at.map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|| none.to_owned())
+}
+
+fn proxy_json(key: &virtual_key::Model) -> serde_json::Value {
+    serde_json::json!({
+        "id": key.id,
+        "kind": "proxy",
+        "name": key.name,
+        "projectId": key.project_id,
+        "userId": key.user_id,
+        "hint": format!("{}…{}", key.prefix, key.last_four),
+        "status": KeyStatus::of(key, chrono::Utc::now()).as_str(),
+        "models": models_of(key),
+        "expiresAt": key.expires_at.map(|t| t.to_rfc3339()),
+        "lastUsedAt": key.last_used_at.map(|t| t.to_rfc3339()),
+    })
+}
+
+fn program_json(token: &api_token::Model) -> serde_json::Value {
+    serde_json::json!({
+        "id": token.id,
+        "kind": token.kind,
+        "name": token.name,
+        "projectId": token.project_id,
+        "hint": token.hint,
+        "status": if token.revoked_at.is_some() { "revoked" } else { "active" },
+        "expiresAt": token.expires_at.map(|t| t.to_rfc3339()),
+        "lastUsedAt": token.last_used_at.map(|t| t.to_rfc3339()),
+    })
+}
+
+async fn list(
+    state: &AppState,
+    admin: &Admin,
+    project: Option<&str>,
+    json: bool,
+) -> Result<(), String> {
+    let project_id = match project {
+        Some(reference) => Some(
+            super::projects::resolve(&state.db, admin, reference)
+                .await?
+                .id,
+        ),
+        None => None,
+    };
+    let proxy = store::list(&state.db, admin, project_id)
+        .await
+        .map_err(fail)?;
+    let programs = if project_id.is_none() {
+        domain::api_tokens::list(&state.db, admin)
+            .await
+            .map_err(fail)?
+    } else {
+        Vec::new()
+    };
+    if json {
+        let all: Vec<_> = proxy
+            .iter()
+            .map(proxy_json)
+            .chain(programs.iter().map(program_json))
+            .collect();
+        return print_json(&serde_json::Value::Array(all));
+    }
+    let now = chrono::Utc::now();
+    let mut rows: Vec<Vec<String>> = proxy
+        .iter()
+        .map(|k| {
+            vec![
+                "proxy".into(),
+                k.id.to_string(),
+                k.name.clone(),
+                format!("{}…{}", k.prefix, k.last_four),
+                KeyStatus::of(k, now).as_str().into(),
+                k.project_id.to_string(),
+                time(k.expires_at, "never"),
+                time(k.last_used_at, "never"),
+            ]
+        })
+        .collect();
+    rows.extend(programs.iter().map(|t| {
+        vec![
+            t.kind.clone(),
+            t.id.to_string(),
+            t.name.clone(),
+            t.hint.clone(),
+            if t.revoked_at.is_some() {
+                "revoked"
+            } else {
+                "active"
+            }
+            .into(),
+            t.project_id
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "-".into()),
+            time(t.expires_at, "never"),
+            time(t.last_used_at, "never"),
+        ]
+    }));
+    print_table(
+        &[
+            "KIND",
+            "ID",
+            "NAME",
+            "TOKEN",
+            "STATUS",
+            "PROJECT",
+            "EXPIRES",
+            "LAST USED",
+        ],
+        &rows,
+    );
+    Ok(())
+}
+
+async fn revoke(
+    state: &AppState,
+    admin: &Admin,
+    id: i32,
+    kind: &str,
+    json: bool,
+) -> Result<(), String> {
+    let missing = || format!("no {kind} token with id {id}; `keygate token list` shows them");
+    let value = if kind == "proxy" {
+        let key = store::revoke(&state.db, admin, id)
+            .await
+            .map_err(|e| super::fail_or_missing(e, missing))?;
+        proxy_json(&key)
+    } else {
+        let token = domain::api_tokens::revoke(&state.db, admin, id)
+            .await
+            .map_err(|e| super::fail_or_missing(e, missing))?;
+        if token.kind != kind {
+            return Err(missing());
+        }
+        program_json(&token)
+    };
+    if json {
+        return print_json(&value);
+    }
+    println!(
+        "Revoked {kind} token {} (id {id}).",
+        value["name"].as_str().unwrap_or_default()
+    );
     Ok(())
 }

@@ -10,6 +10,8 @@ pub mod my_keys;
 pub mod openapi;
 pub mod projects;
 pub mod providers;
+pub mod routes;
+pub mod virtual_keys;
 
 use axum::Router;
 use axum::extract::FromRef;
@@ -54,6 +56,32 @@ where
                 .delete(api_keys::delete),
         )
         .route("/admin/api-keys/{id}/verify", post(api_keys::verify))
+        .route(
+            "/admin/virtual-keys",
+            get(virtual_keys::list).post(virtual_keys::create),
+        )
+        .route(
+            "/admin/virtual-keys/{id}/revoke",
+            post(virtual_keys::revoke),
+        )
+        .route(
+            "/admin/projects/{id}/revoke-all-tokens",
+            post(virtual_keys::revoke_all),
+        )
+        .route(
+            "/admin/projects/{id}/routes",
+            get(routes::list).post(routes::create),
+        )
+        .route(
+            "/admin/projects/{id}/routes/{route_id}",
+            axum::routing::delete(routes::delete),
+        )
+        .route("/admin/projects/{id}/usage", get(routes::usage))
+        .route("/admin/prices", get(routes::prices).put(routes::set_price))
+        .route(
+            "/admin/prices/{id}",
+            axum::routing::delete(routes::delete_price),
+        )
         .route("/broker/credentials", post(broker::credentials))
         .route("/providers", get(providers::catalog))
         .route("/admin/providers", post(providers::create))

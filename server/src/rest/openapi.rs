@@ -4,7 +4,9 @@ use axum::Json;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use super::{api_keys, auth, broker, error, key_body, my_keys, projects, providers};
+use super::{
+    api_keys, auth, broker, error, key_body, my_keys, projects, providers, routes, virtual_keys,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -26,6 +28,9 @@ use super::{api_keys, auth, broker, error, key_body, my_keys, projects, provider
         broker::credentials,
         providers::catalog, providers::create, providers::get, providers::update,
         providers::delete,
+        virtual_keys::create, virtual_keys::list, virtual_keys::revoke, virtual_keys::revoke_all,
+        routes::list, routes::create, routes::delete, routes::usage, routes::prices,
+        routes::set_price, routes::delete_price,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail, key_body::KeyBody)),
     modifiers(&Security),

@@ -1,61 +1,1035 @@
-//! A local fake AI provider for tests: answers like OpenAI (`/v1/models`), Anthropic
-//! (`/anthropic/v1/models`), Gemini (`/google/v1beta/models`) and AWS STS (`/aws/`).
+//! A local fake AI provider for tests: answers like OpenAI (`/v1/…`), Anthropic
+//! (`/anthropic/v1/…`), Gemini (`/google/v1beta/models`, and its OpenAI-compatible
+//! `/google/v1beta/openai/…`), AWS STS (`/aws/`) and a custom provider (`/custom/models`).
 //!
 //! A key is accepted when it contains `VALID`; otherwise the answer is 401 with a body that
 //! echoes the key, as some real providers do, so tests can prove Keygate never passes
-//! upstream error text on.
+//! upstream error text on. Checked before that, a key containing `RATELIMIT` gets a 429
+//! (`retry-after: 7`), `BROKEN` a 500 and `FORBIDDEN` a 403, each with a body that echoes
+//! the key.
+//!
+//! Anthropic's generation routes (`/anthropic/v1/messages`, `…/count_tokens`) need an
+//! `anthropic-version` header and take the key from `x-api-key` or, as Anthropic's Python
+//! SDK 2.x sends it, `Authorization: Bearer`; their errors use Anthropic's error shape.
+//!
+//! The model named in a JSON body drives more (matched anywhere in the name, so a routable
+//! name such as `gpt-4o-slow` or `claude-cut-stream` works): `slow` waits 2 s before the
+//! first byte, `cut-stream` ends a stream after two content events with a broken connection
+//! (no `[DONE]`, no final usage; a non-streaming answer is normal), and `error-500` gets a
+//! 500 whatever the key.
+//!
+//! Every request is recorded ([`FakeProvider::requests`]) with its path, credential, JSON
+//! body and headers; every credential also goes to [`FakeProvider::credentials_seen`].
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test support: a panic is a failure
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderMap, StatusCode};
+use axum::body::{Body, Bytes};
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::{HeaderMap, StatusCode, header::CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use domain::providers::ProviderKind;
+use futures::StreamExt as _;
+use serde_json::{Value, json};
+
+/// One request the fake received.
+#[derive(Clone, Debug)]
+pub struct SeenRequest {
+    /// The request path, without the query string (e.g. `/v1/chat/completions`).
+    pub path: String,
+    /// The credential the route reads (bearer token, `x-api-key`, …); empty when none.
+    pub credential: String,
+    /// The JSON body; `Null` when the body is empty or not JSON (e.g. a multipart upload).
+    pub body: Value,
+    /// Every request header, names in lower case.
+    pub headers: Vec<(String, String)>,
+}
+
+impl SeenRequest {
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
 
 #[derive(Clone, Default)]
 pub struct Seen {
     /// Every credential the fake was sent, in order.
     pub credentials: Arc<Mutex<Vec<String>>>,
+    /// Every request the fake received, in order.
+    pub requests: Arc<Mutex<Vec<SeenRequest>>>,
+}
+
+/// Files uploaded to `POST /v1/files`, kept in memory.
+#[derive(Default)]
+struct Files {
+    next: u64,
+    stored: Vec<StoredFile>,
+}
+
+struct StoredFile {
+    id: String,
+    filename: String,
+    purpose: String,
+    content: Vec<u8>,
+}
+
+impl StoredFile {
+    fn object(&self) -> Value {
+        json!({
+            "id": self.id,
+            "object": "file",
+            "bytes": self.content.len(),
+            "created_at": CREATED,
+            "filename": self.filename,
+            "purpose": self.purpose,
+            "status": "processed",
+            "status_details": null,
+        })
+    }
+}
+
+#[derive(Clone)]
+struct Fake {
+    seen: Seen,
+    files: Arc<Mutex<Files>>,
 }
 
 pub struct FakeProvider {
     pub base: String,
     pub seen: Seen,
+    files: Arc<Mutex<Files>>,
 }
 
-/// `None` when the credential is accepted, else the 401 answer.
-fn judge(seen: &Seen, credential: Option<&str>) -> Option<Response> {
-    let credential = credential.unwrap_or_default().to_owned();
-    seen.credentials.lock().unwrap().push(credential.clone());
+const CREATED: i64 = 1_700_000_000;
+const TEXT: &str = "Hello from fake";
+const PIECES: [&str; 3] = ["Hello", " from", " fake"];
+const CHUNK_GAP: Duration = Duration::from_millis(20);
+const SLOW_DELAY: Duration = Duration::from_secs(2);
+
+/// Whose error shape an answer uses.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flavor {
+    OpenAi,
+    Anthropic,
+}
+
+fn json_response(status: StatusCode, body: Value) -> Response {
+    (
+        status,
+        [(CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn error_response(
+    flavor: Flavor,
+    status: StatusCode,
+    kind: &str,
+    code: Value,
+    message: String,
+) -> Response {
+    let body = match flavor {
+        Flavor::OpenAi => json!({"error": {"message": message, "type": kind, "code": code}}),
+        Flavor::Anthropic => json!({"type": "error", "error": {"type": kind, "message": message}}),
+    };
+    let mut response = json_response(status, body);
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        response
+            .headers_mut()
+            .insert("retry-after", axum::http::HeaderValue::from_static("7"));
+    }
+    response
+}
+
+/// The answer for a credential: `None` when accepted. `legacy_401` keeps the original
+/// (pre-proxy) 401 body of the `models` routes.
+fn verdict(credential: &str, flavor: Flavor, legacy_401: bool) -> Option<Response> {
+    let anthropic = flavor == Flavor::Anthropic;
+    if credential.contains("RATELIMIT") {
+        return Some(error_response(
+            flavor,
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limit_error",
+            json!("rate_limit_exceeded"),
+            format!("Rate limit reached for key {credential}"),
+        ));
+    }
+    if credential.contains("BROKEN") {
+        return Some(error_response(
+            flavor,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            if anthropic {
+                "api_error"
+            } else {
+                "server_error"
+            },
+            Value::Null,
+            format!("The server had an error while processing the request for key {credential}"),
+        ));
+    }
+    if credential.contains("FORBIDDEN") {
+        return Some(error_response(
+            flavor,
+            StatusCode::FORBIDDEN,
+            "permission_error",
+            json!("forbidden"),
+            format!("Key {credential} does not have permission to use this resource"),
+        ));
+    }
     if credential.contains("VALID") {
-        None
-    } else {
-        Some(
+        return None;
+    }
+    if legacy_401 {
+        return Some(
             (
                 StatusCode::UNAUTHORIZED,
                 format!(r#"{{"error":{{"message":"Incorrect API key provided: {credential}"}}}}"#),
             )
                 .into_response(),
-        )
+        );
     }
+    Some(if anthropic {
+        error_response(
+            flavor,
+            StatusCode::UNAUTHORIZED,
+            "authentication_error",
+            Value::Null,
+            format!("invalid x-api-key: {credential}"),
+        )
+    } else {
+        error_response(
+            flavor,
+            StatusCode::UNAUTHORIZED,
+            "invalid_request_error",
+            json!("invalid_api_key"),
+            format!("Incorrect API key provided: {credential}"),
+        )
+    })
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    header(headers, "authorization").map(|v| v.trim_start_matches("Bearer "))
+}
+
+/// Records a request (path, credential, JSON body, headers) in `seen.requests`.
+fn record(seen: &Seen, path: &str, credential: &str, headers: &HeaderMap, body: &[u8]) -> Value {
+    let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let headers = headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    seen.requests.lock().unwrap().push(SeenRequest {
+        path: path.to_owned(),
+        credential: credential.to_owned(),
+        body: body.clone(),
+        headers,
+    });
+    body
+}
+
+/// The original routes' check: records the request and credential, then judges the key.
+fn judge(
+    seen: &Seen,
+    path: &str,
+    headers: &HeaderMap,
+    credential: Option<&str>,
+    flavor: Flavor,
+) -> Option<Response> {
+    let credential = credential.unwrap_or_default().to_owned();
+    record(seen, path, &credential, headers, &[]);
+    seen.credentials.lock().unwrap().push(credential.clone());
+    verdict(&credential, flavor, true)
+}
+
+/// A request to one of the proxied (generation) routes, already recorded.
+struct Incoming {
+    body: Value,
+}
+
+impl Incoming {
+    fn model(&self) -> String {
+        self.body["model"].as_str().unwrap_or_default().to_owned()
+    }
+    fn streaming(&self) -> bool {
+        self.body["stream"].as_bool() == Some(true)
+    }
+    fn include_usage(&self) -> bool {
+        self.body["stream_options"]["include_usage"].as_bool() == Some(true)
+    }
+    fn cut(&self) -> bool {
+        self.model().contains("cut-stream")
+    }
+}
+
+/// Records the request, then applies the model- and key-driven behaviours. `Err` is the
+/// answer when the request is refused.
+async fn admit(
+    fake: &Fake,
+    path: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    flavor: Flavor,
+) -> Result<Incoming, Response> {
+    // Anthropic takes `x-api-key`, and also a bearer token: its Python SDK 2.x sends the
+    // API key as `Authorization: Bearer` (1.x sent `x-api-key`).
+    let credential = match flavor {
+        Flavor::OpenAi => bearer(headers),
+        Flavor::Anthropic => header(headers, "x-api-key").or_else(|| bearer(headers)),
+    }
+    .unwrap_or_default()
+    .to_owned();
+    let body = record(&fake.seen, path, &credential, headers, body);
+    fake.seen
+        .credentials
+        .lock()
+        .unwrap()
+        .push(credential.clone());
+    let incoming = Incoming { body };
+    let model = incoming.model();
+    if model.contains("slow") {
+        tokio::time::sleep(SLOW_DELAY).await;
+    }
+    if flavor == Flavor::Anthropic && header(headers, "anthropic-version").is_none() {
+        return Err(error_response(
+            flavor,
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            Value::Null,
+            "anthropic-version: header is required".into(),
+        ));
+    }
+    if model.contains("error-500") {
+        return Err(error_response(
+            flavor,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            if flavor == Flavor::Anthropic {
+                "api_error"
+            } else {
+                "server_error"
+            },
+            Value::Null,
+            "Internal server error".into(),
+        ));
+    }
+    match verdict(&credential, flavor, false) {
+        Some(refused) => Err(refused),
+        None => Ok(incoming),
+    }
+}
+
+/// An SSE answer: `events` (already framed) sent ~20 ms apart; when `cut`, the body then
+/// fails, so the connection drops without a proper end.
+fn sse(events: Vec<String>, cut: bool) -> Response {
+    let mut items: Vec<Result<Bytes, std::io::Error>> =
+        events.into_iter().map(|e| Ok(Bytes::from(e))).collect();
+    if cut {
+        items.push(Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "fake provider cut the stream",
+        )));
+    }
+    let stream = futures::stream::iter(items).then(|item| async move {
+        tokio::time::sleep(CHUNK_GAP).await;
+        item
+    });
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(CONTENT_TYPE, "text/event-stream")
+        .header("cache-control", "no-cache")
+        .body(Body::from_stream(stream))
+        .unwrap()
+}
+
+fn data(value: &Value) -> String {
+    format!("data: {value}\n\n")
+}
+
+fn event(value: &Value) -> String {
+    format!(
+        "event: {}\ndata: {value}\n\n",
+        value["type"].as_str().unwrap_or_default()
+    )
+}
+
+// --- OpenAI ------------------------------------------------------------------------------
+
+fn chat_usage() -> Value {
+    json!({
+        "prompt_tokens": 11,
+        "completion_tokens": 7,
+        "total_tokens": 18,
+        "prompt_tokens_details": {"cached_tokens": 3},
+        "completion_tokens_details": {"reasoning_tokens": 0},
+    })
+}
+
+async fn chat_completions(
+    State(fake): State<Fake>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let incoming = match admit(&fake, uri.path(), &headers, &body, Flavor::OpenAi).await {
+        Ok(incoming) => incoming,
+        Err(refused) => return refused,
+    };
+    let model = incoming.model();
+    if !incoming.streaming() {
+        return json_response(
+            StatusCode::OK,
+            json!({
+                "id": "chatcmpl-fake1",
+                "object": "chat.completion",
+                "created": CREATED,
+                "model": model,
+                "choices": [{
+                    "index": 0,
+                    "message": {"role": "assistant", "content": TEXT},
+                    "finish_reason": "stop",
+                }],
+                "usage": chat_usage(),
+            }),
+        );
+    }
+    let chunk = |delta: Value, finish: Value| {
+        json!({
+            "id": "chatcmpl-fake1",
+            "object": "chat.completion.chunk",
+            "created": CREATED,
+            "model": model,
+            "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}],
+            "usage": null,
+        })
+    };
+    let mut events = vec![data(&chunk(
+        json!({"role": "assistant", "content": ""}),
+        Value::Null,
+    ))];
+    let pieces: &[&str] = if incoming.cut() {
+        &PIECES[..2]
+    } else {
+        &PIECES
+    };
+    for piece in pieces {
+        events.push(data(&chunk(json!({"content": piece}), Value::Null)));
+    }
+    if incoming.cut() {
+        return sse(events, true);
+    }
+    events.push(data(&chunk(json!({}), json!("stop"))));
+    if incoming.include_usage() {
+        events.push(data(&json!({
+            "id": "chatcmpl-fake1",
+            "object": "chat.completion.chunk",
+            "created": CREATED,
+            "model": model,
+            "choices": [],
+            "usage": chat_usage(),
+        })));
+    }
+    events.push("data: [DONE]\n\n".into());
+    sse(events, false)
+}
+
+fn completion_usage() -> Value {
+    json!({"prompt_tokens": 4, "completion_tokens": 6, "total_tokens": 10})
+}
+
+async fn completions(
+    State(fake): State<Fake>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let incoming = match admit(&fake, uri.path(), &headers, &body, Flavor::OpenAi).await {
+        Ok(incoming) => incoming,
+        Err(refused) => return refused,
+    };
+    let model = incoming.model();
+    let completion = |text: &str, finish: Value, usage: Value| {
+        json!({
+            "id": "cmpl-fake1",
+            "object": "text_completion",
+            "created": CREATED,
+            "model": model,
+            "choices": [{"text": text, "index": 0, "logprobs": null, "finish_reason": finish}],
+            "usage": usage,
+        })
+    };
+    if !incoming.streaming() {
+        return json_response(
+            StatusCode::OK,
+            completion(TEXT, json!("stop"), completion_usage()),
+        );
+    }
+    let pieces: &[&str] = if incoming.cut() {
+        &PIECES[..2]
+    } else {
+        &PIECES
+    };
+    let mut events: Vec<String> = pieces
+        .iter()
+        .map(|piece| data(&completion(piece, Value::Null, Value::Null)))
+        .collect();
+    if incoming.cut() {
+        return sse(events, true);
+    }
+    events.push(data(&completion("", json!("stop"), Value::Null)));
+    if incoming.include_usage() {
+        events.push(data(&json!({
+            "id": "cmpl-fake1",
+            "object": "text_completion",
+            "created": CREATED,
+            "model": model,
+            "choices": [],
+            "usage": completion_usage(),
+        })));
+    }
+    events.push("data: [DONE]\n\n".into());
+    sse(events, false)
+}
+
+async fn embeddings(
+    State(fake): State<Fake>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let incoming = match admit(&fake, uri.path(), &headers, &body, Flavor::OpenAi).await {
+        Ok(incoming) => incoming,
+        Err(refused) => return refused,
+    };
+    // One embedding per input: a string or a token array is one input; an array of strings
+    // (or of token arrays) is one per element.
+    let count = match &incoming.body["input"] {
+        Value::Array(items) if items.first().is_some_and(Value::is_number) => 1,
+        Value::Array(items) => items.len(),
+        _ => 1,
+    };
+    let base64 = incoming.body["encoding_format"].as_str() == Some("base64");
+    let vector = [0.1f64, 0.2, 0.3];
+    let embedding = if base64 {
+        // Little-endian f32s, as OpenAI sends them.
+        use base64::Engine as _;
+        let bytes: Vec<u8> = vector
+            .iter()
+            .flat_map(|&f| (f as f32).to_le_bytes())
+            .collect();
+        json!(base64::engine::general_purpose::STANDARD.encode(bytes))
+    } else {
+        json!(vector)
+    };
+    let data: Vec<Value> = (0..count)
+        .map(|index| json!({"object": "embedding", "index": index, "embedding": embedding}))
+        .collect();
+    json_response(
+        StatusCode::OK,
+        json!({
+            "object": "list",
+            "data": data,
+            "model": incoming.model(),
+            "usage": {"prompt_tokens": 5, "total_tokens": 5},
+        }),
+    )
+}
+
+fn response_usage() -> Value {
+    json!({
+        "input_tokens": 12,
+        "output_tokens": 8,
+        "total_tokens": 20,
+        "input_tokens_details": {"cached_tokens": 0},
+        "output_tokens_details": {"reasoning_tokens": 0},
+    })
+}
+
+fn output_text(text: &str) -> Value {
+    json!({"type": "output_text", "text": text, "annotations": [], "logprobs": []})
+}
+
+fn output_message(status: &str, content: Vec<Value>) -> Value {
+    json!({
+        "type": "message",
+        "id": "msg_fake1",
+        "status": status,
+        "role": "assistant",
+        "content": content,
+    })
+}
+
+/// A Responses API `Response` object.
+fn response_object(model: &str, status: &str, output: Vec<Value>, usage: Value) -> Value {
+    json!({
+        "id": "resp_fake1",
+        "object": "response",
+        "created_at": CREATED,
+        "status": status,
+        "background": false,
+        "error": null,
+        "incomplete_details": null,
+        "instructions": null,
+        "max_output_tokens": null,
+        "model": model,
+        "output": output,
+        "parallel_tool_calls": true,
+        "previous_response_id": null,
+        "reasoning": {"effort": null, "summary": null},
+        "service_tier": "default",
+        "store": true,
+        "temperature": 1.0,
+        "text": {"format": {"type": "text"}},
+        "tool_choice": "auto",
+        "tools": [],
+        "top_p": 1.0,
+        "truncation": "disabled",
+        "usage": usage,
+        "user": null,
+        "metadata": {},
+    })
+}
+
+async fn responses(
+    State(fake): State<Fake>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let incoming = match admit(&fake, uri.path(), &headers, &body, Flavor::OpenAi).await {
+        Ok(incoming) => incoming,
+        Err(refused) => return refused,
+    };
+    let model = incoming.model();
+    let done_message = output_message("completed", vec![output_text(TEXT)]);
+    let completed = response_object(
+        &model,
+        "completed",
+        vec![done_message.clone()],
+        response_usage(),
+    );
+    if !incoming.streaming() {
+        return json_response(StatusCode::OK, completed);
+    }
+    let in_progress = response_object(&model, "in_progress", vec![], Value::Null);
+    let mut sequence = 0u64;
+    let mut events = Vec::new();
+    let mut push = |mut value: Value| {
+        value["sequence_number"] = json!(sequence);
+        sequence += 1;
+        events.push(event(&value));
+    };
+    push(json!({"type": "response.created", "response": in_progress}));
+    push(json!({"type": "response.in_progress", "response": in_progress}));
+    push(json!({
+        "type": "response.output_item.added",
+        "output_index": 0,
+        "item": output_message("in_progress", vec![]),
+    }));
+    push(json!({
+        "type": "response.content_part.added",
+        "item_id": "msg_fake1",
+        "output_index": 0,
+        "content_index": 0,
+        "part": output_text(""),
+    }));
+    let pieces: &[&str] = if incoming.cut() {
+        &PIECES[..2]
+    } else {
+        &PIECES
+    };
+    for piece in pieces {
+        push(json!({
+            "type": "response.output_text.delta",
+            "item_id": "msg_fake1",
+            "output_index": 0,
+            "content_index": 0,
+            "delta": piece,
+            "logprobs": [],
+        }));
+    }
+    if incoming.cut() {
+        return sse(events, true);
+    }
+    push(json!({
+        "type": "response.output_text.done",
+        "item_id": "msg_fake1",
+        "output_index": 0,
+        "content_index": 0,
+        "text": TEXT,
+        "logprobs": [],
+    }));
+    push(json!({
+        "type": "response.content_part.done",
+        "item_id": "msg_fake1",
+        "output_index": 0,
+        "content_index": 0,
+        "part": output_text(TEXT),
+    }));
+    push(json!({
+        "type": "response.output_item.done",
+        "output_index": 0,
+        "item": done_message,
+    }));
+    push(json!({"type": "response.completed", "response": completed}));
+    sse(events, false)
+}
+
+/// The parts of a `multipart/form-data` body: `(name, filename, content)`.
+fn multipart_parts(content_type: &str, body: &[u8]) -> Vec<(String, Option<String>, Vec<u8>)> {
+    let Some(boundary) = content_type
+        .split(';')
+        .map(str::trim)
+        .find_map(|p| p.strip_prefix("boundary="))
+    else {
+        return Vec::new();
+    };
+    let delimiter = format!("--{}", boundary.trim_matches('"'));
+    let delimiter = delimiter.as_bytes();
+    let find = |haystack: &[u8], needle: &[u8], from: usize| {
+        haystack
+            .get(from..)?
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .map(|i| i + from)
+    };
+    let mut parts = Vec::new();
+    let Some(mut at) = find(body, delimiter, 0) else {
+        return parts;
+    };
+    loop {
+        let start = at + delimiter.len();
+        if body.get(start..start + 2) == Some(b"--".as_slice()) {
+            break;
+        }
+        let Some(end) = find(body, delimiter, start) else {
+            break;
+        };
+        let part = &body[start..end];
+        let part = part.strip_prefix(b"\r\n".as_slice()).unwrap_or(part);
+        let part = part.strip_suffix(b"\r\n".as_slice()).unwrap_or(part);
+        if let Some(split) = find(part, b"\r\n\r\n", 0) {
+            let head = String::from_utf8_lossy(&part[..split]).into_owned();
+            let content = part[split + 4..].to_vec();
+            let param = |key: &str| {
+                let needle = format!("{key}=\"");
+                head.find(&needle).and_then(|i| {
+                    let rest = &head[i + needle.len()..];
+                    rest.find('"').map(|j| rest[..j].to_owned())
+                })
+            };
+            if let Some(name) = param(" name") {
+                parts.push((name, param("filename"), content));
+            }
+        }
+        at = end;
+    }
+    parts
+}
+
+fn no_such_file(id: &str) -> Response {
+    json_response(
+        StatusCode::NOT_FOUND,
+        json!({"error": {
+            "message": format!("No such File object: {id}"),
+            "type": "invalid_request_error",
+            "param": "id",
+            "code": null,
+        }}),
+    )
+}
+
+async fn files_upload(
+    State(fake): State<Fake>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(refused) = admit(&fake, uri.path(), &headers, &body, Flavor::OpenAi).await {
+        return refused;
+    }
+    let parts = multipart_parts(header(&headers, "content-type").unwrap_or_default(), &body);
+    let purpose = parts
+        .iter()
+        .find(|(name, _, _)| name == "purpose")
+        .map(|(_, _, content)| String::from_utf8_lossy(content).into_owned());
+    let file = parts.into_iter().find(|(name, _, _)| name == "file");
+    let (Some(purpose), Some((_, filename, content))) = (purpose, file) else {
+        return error_response(
+            Flavor::OpenAi,
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            Value::Null,
+            "'file' and 'purpose' are required".into(),
+        );
+    };
+    let mut files = fake.files.lock().unwrap();
+    files.next += 1;
+    let stored = StoredFile {
+        id: format!("file-fake{}", files.next),
+        filename: filename.unwrap_or_else(|| "upload".into()),
+        purpose,
+        content,
+    };
+    let object = stored.object();
+    files.stored.push(stored);
+    json_response(StatusCode::OK, object)
+}
+
+async fn files_list(
+    State(fake): State<Fake>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(refused) = admit(&fake, uri.path(), &headers, &[], Flavor::OpenAi).await {
+        return refused;
+    }
+    let files = fake.files.lock().unwrap();
+    let data: Vec<Value> = files.stored.iter().map(StoredFile::object).collect();
+    json_response(
+        StatusCode::OK,
+        json!({
+            "object": "list",
+            "data": data,
+            "first_id": data.first().map(|f| f["id"].clone()),
+            "last_id": data.last().map(|f| f["id"].clone()),
+            "has_more": false,
+        }),
+    )
+}
+
+async fn files_get(
+    State(fake): State<Fake>,
+    OriginalUri(uri): OriginalUri,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(refused) = admit(&fake, uri.path(), &headers, &[], Flavor::OpenAi).await {
+        return refused;
+    }
+    let files = fake.files.lock().unwrap();
+    match files.stored.iter().find(|f| f.id == id) {
+        Some(file) => json_response(StatusCode::OK, file.object()),
+        None => no_such_file(&id),
+    }
+}
+
+async fn files_content(
+    State(fake): State<Fake>,
+    OriginalUri(uri): OriginalUri,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(refused) = admit(&fake, uri.path(), &headers, &[], Flavor::OpenAi).await {
+        return refused;
+    }
+    let files = fake.files.lock().unwrap();
+    match files.stored.iter().find(|f| f.id == id) {
+        Some(file) => (
+            [(CONTENT_TYPE, "application/octet-stream")],
+            file.content.clone(),
+        )
+            .into_response(),
+        None => no_such_file(&id),
+    }
+}
+
+async fn files_delete(
+    State(fake): State<Fake>,
+    OriginalUri(uri): OriginalUri,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(refused) = admit(&fake, uri.path(), &headers, &[], Flavor::OpenAi).await {
+        return refused;
+    }
+    let mut files = fake.files.lock().unwrap();
+    let before = files.stored.len();
+    files.stored.retain(|f| f.id != id);
+    if files.stored.len() == before {
+        return no_such_file(&id);
+    }
+    json_response(
+        StatusCode::OK,
+        json!({"id": id, "object": "file", "deleted": true}),
+    )
+}
+
+// --- Anthropic ---------------------------------------------------------------------------
+
+async fn anthropic_messages(
+    State(fake): State<Fake>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let incoming = match admit(&fake, uri.path(), &headers, &body, Flavor::Anthropic).await {
+        Ok(incoming) => incoming,
+        Err(refused) => return refused,
+    };
+    let model = incoming.model();
+    if !incoming.streaming() {
+        return json_response(
+            StatusCode::OK,
+            json!({
+                "id": "msg_fake1",
+                "type": "message",
+                "role": "assistant",
+                "model": model,
+                "content": [{"type": "text", "text": TEXT}],
+                "stop_reason": "end_turn",
+                "stop_sequence": null,
+                "usage": {
+                    "input_tokens": 13,
+                    "output_tokens": 9,
+                    "cache_read_input_tokens": 2,
+                    "cache_creation_input_tokens": 0,
+                },
+            }),
+        );
+    }
+    let mut events = vec![
+        event(&json!({
+            "type": "message_start",
+            "message": {
+                "id": "msg_fake1",
+                "type": "message",
+                "role": "assistant",
+                "model": model,
+                "content": [],
+                "stop_reason": null,
+                "stop_sequence": null,
+                "usage": {
+                    "input_tokens": 13,
+                    "output_tokens": 1,
+                    "cache_read_input_tokens": 2,
+                    "cache_creation_input_tokens": 0,
+                },
+            },
+        })),
+        event(&json!({
+            "type": "content_block_start",
+            "index": 0,
+            "content_block": {"type": "text", "text": ""},
+        })),
+    ];
+    if !incoming.cut() {
+        events.push(event(&json!({"type": "ping"})));
+    }
+    let pieces: &[&str] = if incoming.cut() {
+        &PIECES[..2]
+    } else {
+        &PIECES
+    };
+    for piece in pieces {
+        events.push(event(&json!({
+            "type": "content_block_delta",
+            "index": 0,
+            "delta": {"type": "text_delta", "text": piece},
+        })));
+    }
+    if incoming.cut() {
+        return sse(events, true);
+    }
+    events.push(event(&json!({"type": "content_block_stop", "index": 0})));
+    events.push(event(&json!({
+        "type": "message_delta",
+        "delta": {"stop_reason": "end_turn", "stop_sequence": null},
+        "usage": {"output_tokens": 9},
+    })));
+    events.push(event(&json!({"type": "message_stop"})));
+    sse(events, false)
+}
+
+async fn anthropic_count_tokens(
+    State(fake): State<Fake>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match admit(&fake, uri.path(), &headers, &body, Flavor::Anthropic).await {
+        Ok(_) => json_response(StatusCode::OK, json!({"input_tokens": 13})),
+        Err(refused) => refused,
+    }
+}
+
+/// Any other path: recorded (credential from a bearer token or `x-api-key`), then a 404 in
+/// OpenAI's shape.
+async fn unknown_path(
+    State(fake): State<Fake>,
+    OriginalUri(uri): OriginalUri,
+    method: axum::http::Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let credential = bearer(&headers)
+        .or_else(|| header(&headers, "x-api-key"))
+        .unwrap_or_default();
+    record(&fake.seen, uri.path(), credential, &headers, &body);
+    error_response(
+        Flavor::OpenAi,
+        StatusCode::NOT_FOUND,
+        "invalid_request_error",
+        json!("unknown_url"),
+        format!("Unknown request URL: {method} {}", uri.path()),
+    )
+}
+
+/// The OpenAI-compatible generation and file routes under `prefix`.
+fn openai_routes(router: Router<Fake>, prefix: &str) -> Router<Fake> {
+    router
+        .route(
+            &format!("{prefix}/chat/completions"),
+            post(chat_completions),
+        )
+        .route(&format!("{prefix}/completions"), post(completions))
+        .route(&format!("{prefix}/embeddings"), post(embeddings))
+        .route(&format!("{prefix}/responses"), post(responses))
+        .route(
+            &format!("{prefix}/files"),
+            post(files_upload).get(files_list),
+        )
+        .route(
+            &format!("{prefix}/files/{{id}}"),
+            get(files_get).delete(files_delete),
+        )
+        .route(
+            &format!("{prefix}/files/{{id}}/content"),
+            get(files_content),
+        )
+}
+
 impl FakeProvider {
     pub async fn start() -> Self {
         let seen = Seen::default();
+        let files = Arc::new(Mutex::new(Files::default()));
         let openai = {
             let seen = seen.clone();
-            move |headers: HeaderMap| async move {
-                let bearer =
-                    header(&headers, "authorization").map(|v| v.trim_start_matches("Bearer "));
-                match judge(&seen, bearer) {
+            move |OriginalUri(uri): OriginalUri, headers: HeaderMap| async move {
+                match judge(
+                    &seen,
+                    uri.path(),
+                    &headers,
+                    bearer(&headers),
+                    Flavor::OpenAi,
+                ) {
                     None => (
                         [
                             ("openai-organization", "org-fake"),
@@ -71,11 +1045,14 @@ impl FakeProvider {
         };
         let anthropic = {
             let seen = seen.clone();
-            move |headers: HeaderMap| async move {
+            move |OriginalUri(uri): OriginalUri, headers: HeaderMap| async move {
                 if header(&headers, "anthropic-version").is_none() {
+                    let key = header(&headers, "x-api-key").unwrap_or_default();
+                    record(&seen, uri.path(), key, &headers, &[]);
                     return (StatusCode::BAD_REQUEST, "missing anthropic-version").into_response();
                 }
-                match judge(&seen, header(&headers, "x-api-key")) {
+                let key = header(&headers, "x-api-key");
+                match judge(&seen, uri.path(), &headers, key, Flavor::Anthropic) {
                     None => (
                         [("anthropic-ratelimit-requests-limit", "50")],
                         r#"{"data":[{"id":"claude-sonnet-4-5","type":"model"}]}"#,
@@ -87,8 +1064,9 @@ impl FakeProvider {
         };
         let google = {
             let seen = seen.clone();
-            move |headers: HeaderMap| async move {
-                match judge(&seen, header(&headers, "x-goog-api-key")) {
+            move |OriginalUri(uri): OriginalUri, headers: HeaderMap| async move {
+                let key = header(&headers, "x-goog-api-key");
+                match judge(&seen, uri.path(), &headers, key, Flavor::OpenAi) {
                     None => r#"{"models":[{"name":"models/gemini-2.0-flash"}]}"#.into_response(),
                     Some(r) => r,
                 }
@@ -96,7 +1074,7 @@ impl FakeProvider {
         };
         let aws = {
             let seen = seen.clone();
-            move |headers: HeaderMap, body: String| async move {
+            move |OriginalUri(uri): OriginalUri, headers: HeaderMap, body: String| async move {
                 let auth = header(&headers, "authorization").unwrap_or_default();
                 let well_formed = auth.starts_with("AWS4-HMAC-SHA256 Credential=")
                     && auth.contains("/sts/aws4_request")
@@ -104,9 +1082,10 @@ impl FakeProvider {
                     && header(&headers, "x-amz-date").is_some()
                     && body.contains("Action=GetCallerIdentity");
                 if !well_formed {
+                    record(&seen, uri.path(), auth, &headers, &[]);
                     return (StatusCode::BAD_REQUEST, "bad signature").into_response();
                 }
-                match judge(&seen, Some(auth)) {
+                match judge(&seen, uri.path(), &headers, Some(auth), Flavor::OpenAi) {
                     None => "<GetCallerIdentityResponse><GetCallerIdentityResult>\
                                <Arn>arn:aws:iam::123456789012:user/fake</Arn>\
                                <Account>123456789012</Account>\
@@ -119,39 +1098,49 @@ impl FakeProvider {
         // A custom provider: the key in `x-custom-key`, in `?key=`, or as a bearer token.
         let custom = {
             let seen = seen.clone();
-            move |headers: HeaderMap,
+            move |OriginalUri(uri): OriginalUri,
+                  headers: HeaderMap,
                   axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>| async move {
                 let credential = header(&headers, "x-custom-key")
                     .map(str::to_owned)
                     .or_else(|| query.get("key").cloned())
-                    .or_else(|| {
-                        header(&headers, "authorization")
-                            .map(|v| v.trim_start_matches("Bearer ").to_owned())
-                    });
+                    .or_else(|| bearer(&headers).map(str::to_owned));
                 if let Some(version) = query.get("api-version") {
                     seen.credentials
                         .lock()
                         .unwrap()
                         .push(format!("api-version={version}"));
                 }
-                match judge(&seen, credential.as_deref()) {
+                match judge(&seen, uri.path(), &headers, credential.as_deref(), Flavor::OpenAi) {
                     None => r#"{"data":[{"id":"custom-model"}]}"#.into_response(),
                     Some(r) => r,
                 }
             }
         };
-        let app = Router::new()
+        let router = Router::new()
             .route("/custom/models", get(custom))
-            .route("/v1/models", get(openai))
+            .route("/v1/models", get(openai.clone()))
+            .route("/google/v1beta/openai/models", get(openai))
             .route("/anthropic/v1/models", get(anthropic))
+            .route("/anthropic/v1/messages", post(anthropic_messages))
+            .route(
+                "/anthropic/v1/messages/count_tokens",
+                post(anthropic_count_tokens),
+            )
             .route("/google/v1beta/models", get(google))
             .route("/aws/", post(aws));
+        let router = openai_routes(router, "/v1");
+        let router = openai_routes(router, "/google/v1beta/openai");
+        let app = router.fallback(unknown_path).with_state(Fake {
+            seen: seen.clone(),
+            files: files.clone(),
+        });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
-        Self { base, seen }
+        Self { base, seen, files }
     }
 
     /// Base URL overrides pointing every built-in provider at this fake.
@@ -176,6 +1165,35 @@ impl FakeProvider {
 
     pub fn credentials_seen(&self) -> Vec<String> {
         self.seen.credentials.lock().unwrap().clone()
+    }
+
+    /// Every request received so far, in order.
+    pub fn requests(&self) -> Vec<SeenRequest> {
+        self.seen.requests.lock().unwrap().clone()
+    }
+
+    /// The requests whose path ends with `path_suffix` (e.g. `"/chat/completions"`).
+    pub fn requests_to(&self, path_suffix: &str) -> Vec<SeenRequest> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path.ends_with(path_suffix))
+            .collect()
+    }
+
+    /// Forgets the recorded requests and credentials (uploaded files stay).
+    pub fn clear(&self) {
+        self.seen.requests.lock().unwrap().clear();
+        self.seen.credentials.lock().unwrap().clear();
+    }
+
+    /// The content of an uploaded file, by id.
+    pub fn file_content(&self, id: &str) -> Option<Vec<u8>> {
+        let files = self.files.lock().unwrap();
+        files
+            .stored
+            .iter()
+            .find(|f| f.id == id)
+            .map(|f| f.content.clone())
     }
 }
 

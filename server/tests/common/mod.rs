@@ -12,6 +12,7 @@ use sea_orm::{ConnectionTrait, Database};
 use secrecy::SecretString;
 
 pub mod fake_provider;
+pub mod gateway;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 

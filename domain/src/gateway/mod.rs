@@ -1,0 +1,78 @@
+//! The gateway: everything the `/v1` proxy needs besides HTTP plumbing — reading usage from
+//! provider answers, prices, token estimates, scrubbing upstream text, routing, key choice and
+//! key health. [`Gateway`] holds the proxy's shared, in-memory state.
+
+pub mod adapter;
+pub mod candidates;
+pub mod estimate;
+pub mod health;
+pub mod prices;
+pub mod pricing;
+pub mod quarantine;
+pub mod routes;
+pub mod routing;
+pub mod scrub;
+pub mod usage;
+
+use std::time::Duration;
+
+use crate::ledger::Ledger;
+use crate::virtual_keys::KeyCache;
+
+/// Limits of proxied requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProxyLimits {
+    /// Largest JSON request body.
+    pub max_body_bytes: usize,
+    /// Largest `/v1/files` upload.
+    pub max_file_bytes: usize,
+    /// Longest wait for an upstream's response headers.
+    pub first_byte_timeout: Duration,
+    /// Keys tried per request at most.
+    pub max_attempts: usize,
+}
+
+impl Default for ProxyLimits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 20 * 1024 * 1024,
+            max_file_bytes: 512 * 1024 * 1024,
+            first_byte_timeout: Duration::from_secs(300),
+            max_attempts: 3,
+        }
+    }
+}
+
+/// The proxy's shared state: caches, key health and the ledger writer.
+#[derive(Debug)]
+pub struct Gateway {
+    pub keys: KeyCache,
+    pub candidates: candidates::CandidateCache,
+    pub routes: routes::RouteCache,
+    pub prices: prices::PriceCache,
+    pub health: health::KeyHealth,
+    pub ledger: Ledger,
+    pub limits: ProxyLimits,
+}
+
+impl Gateway {
+    /// Starts the ledger writer on the current runtime.
+    pub fn start(db: sea_orm::DatabaseConnection, limits: ProxyLimits) -> Self {
+        Self {
+            keys: KeyCache::default(),
+            candidates: Default::default(),
+            routes: Default::default(),
+            prices: Default::default(),
+            health: Default::default(),
+            ledger: Ledger::start(db),
+            limits,
+        }
+    }
+
+    /// Forgets every cached key, route and credential (after a change made on this replica).
+    pub fn forget_cached(&self) {
+        self.keys.forget_all();
+        self.candidates.forget_all();
+        self.routes.forget_all();
+    }
+}

@@ -1,0 +1,10 @@
+//! The usage ledger: one row per proxied request, written off the hot path by a batched
+//! writer, with hourly and daily rollups kept up to date in the same transaction.
+
+pub mod record;
+pub mod rollup;
+pub mod summary;
+pub mod writer;
+
+pub use record::{Outcome, UsageRecord};
+pub use writer::Ledger;

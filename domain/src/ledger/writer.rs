@@ -1,0 +1,167 @@
+//! The batched ledger writer. The proxy hands over a record and moves on; a background task
+//! writes records in batches (up to [`MAX_BATCH`] rows or [`LINGER`] of waiting), each batch in
+//! one transaction with its rollups and the keys' `last_used_at`. A failed write is retried
+//! with back-off and never dropped. `flush` waits until everything handed over before it is
+//! in the database (SIGTERM calls it before exit).
+//!
+//! Crash window: records still queued in memory when the process is killed (kill -9, power
+//! loss) are lost — at most one batch plus whatever arrived while it was being written. The
+//! hardening issue closes this with a write-ahead intent.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use tokio::sync::{mpsc, oneshot};
+
+use super::record::UsageRecord;
+use super::rollup;
+use crate::entities::{provider_key, usage_event, virtual_key};
+
+pub const MAX_BATCH: usize = 500;
+pub const LINGER: Duration = Duration::from_millis(25);
+
+enum Message {
+    Record(Box<UsageRecord>),
+    Flush(oneshot::Sender<()>),
+}
+
+#[derive(Clone)]
+pub struct Ledger {
+    tx: mpsc::UnboundedSender<Message>,
+    depth: Arc<AtomicUsize>,
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger")
+            .field("queued", &self.queue_depth())
+            .finish()
+    }
+}
+
+impl Ledger {
+    /// Starts the writer task on the current runtime.
+    pub fn start(db: DatabaseConnection) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let depth = Arc::new(AtomicUsize::new(0));
+        tokio::spawn(run(db, rx, depth.clone()));
+        Self { tx, depth }
+    }
+
+    /// Queues a record; never blocks.
+    pub fn record(&self, record: UsageRecord) {
+        self.depth.fetch_add(1, Ordering::Relaxed);
+        if self.tx.send(Message::Record(Box::new(record))).is_err() {
+            self.depth.fetch_sub(1, Ordering::Relaxed);
+            tracing::error!("the ledger writer has stopped; a usage record was not written");
+        }
+    }
+
+    /// Waits until every record queued before this call is written.
+    pub async fn flush(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.tx.send(Message::Flush(done)).is_ok() {
+            let _ = wait.await;
+        }
+    }
+
+    /// Records waiting to be written.
+    pub fn queue_depth(&self) -> usize {
+        self.depth.load(Ordering::Relaxed)
+    }
+}
+
+async fn run(
+    db: DatabaseConnection,
+    mut rx: mpsc::UnboundedReceiver<Message>,
+    depth: Arc<AtomicUsize>,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = Vec::new();
+        let mut waiters = Vec::new();
+        let mut collect = |message: Message, batch: &mut Vec<UsageRecord>| match message {
+            Message::Record(r) => {
+                batch.push(*r);
+                true
+            }
+            Message::Flush(done) => {
+                waiters.push(done);
+                false
+            }
+        };
+        let mut keep_collecting = collect(first, &mut batch);
+        let deadline = tokio::time::Instant::now() + LINGER;
+        while keep_collecting && batch.len() < MAX_BATCH {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(message)) => keep_collecting = collect(message, &mut batch),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        if !batch.is_empty() {
+            write_with_retry(&db, &batch).await;
+            depth.fetch_sub(batch.len(), Ordering::Relaxed);
+        }
+        for done in waiters {
+            let _ = done.send(());
+        }
+    }
+}
+
+async fn write_with_retry(db: &DatabaseConnection, batch: &[UsageRecord]) {
+    let mut delay = Duration::from_millis(100);
+    loop {
+        match write(db, batch).await {
+            Ok(()) => return,
+            Err(e) => {
+                tracing::error!(error = %e, rows = batch.len(), "cannot write usage records; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+/// Writes one batch: events (a repeated request id is ignored), rollups and last-used times.
+pub async fn write(db: &DatabaseConnection, batch: &[UsageRecord]) -> Result<(), sea_orm::DbErr> {
+    let txn = db.begin().await?;
+    for chunk in batch.chunks(200) {
+        usage_event::Entity::insert_many(chunk.iter().map(UsageRecord::to_active))
+            .on_conflict(
+                OnConflict::column(usage_event::Column::RequestId)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    rollup::add(&txn, batch).await?;
+    let mut virtual_keys = HashMap::new();
+    let mut provider_keys = HashMap::new();
+    for r in batch {
+        let at = virtual_keys.entry(r.virtual_key_id).or_insert(r.created_at);
+        *at = (*at).max(r.created_at);
+        if let Some(id) = r.provider_key_id {
+            let at = provider_keys.entry(id).or_insert(r.created_at);
+            *at = (*at).max(r.created_at);
+        }
+    }
+    for (id, at) in virtual_keys {
+        virtual_key::Entity::update_many()
+            .col_expr(virtual_key::Column::LastUsedAt, Expr::value(at))
+            .filter(virtual_key::Column::Id.eq(id))
+            .exec(&txn)
+            .await?;
+    }
+    for (id, at) in provider_keys {
+        provider_key::Entity::update_many()
+            .col_expr(provider_key::Column::LastUsedAt, Expr::value(at))
+            .filter(provider_key::Column::Id.eq(id))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await
+}

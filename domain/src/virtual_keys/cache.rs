@@ -1,0 +1,187 @@
+//! Authenticating Keygate keys on the proxy's hot path.
+//!
+//! A key that fails the offline format/checksum test is refused without touching the
+//! database. Lookups are cached per key digest for [`FRESH_FOR`]; after that the next request
+//! re-reads the row, so a revocation made anywhere (another replica, the CLI) takes effect
+//! within that time, and at once on the replica that made it ([`KeyCache::forget_all`]).
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+
+use super::format;
+use super::store::models_of;
+use crate::entities::{project, user, virtual_key};
+
+/// How long a looked-up key is trusted before the database is asked again.
+pub const FRESH_FOR: Duration = Duration::from_millis(500);
+/// Entries kept at most; beyond this the cache is cleared (keys are cheap to re-read).
+const MAX_ENTRIES: usize = 100_000;
+
+/// Who is calling, as the proxy needs it.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub key_id: i32,
+    pub org_id: i32,
+    pub project_id: i32,
+    pub user_id: Option<i32>,
+    pub models: Vec<String>,
+    pub persona_id: Option<i32>,
+    pub balance_strategy: String,
+}
+
+/// Why a key is refused. `ProjectInactive` answers 403, the rest 401.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthFailure {
+    Malformed,
+    Unknown,
+    Revoked,
+    Expired,
+    UserDisabled,
+    ProjectInactive,
+    /// The database could not be read: refuse rather than guess.
+    Unavailable,
+}
+
+impl AuthFailure {
+    pub fn message(&self) -> &'static str {
+        match self {
+            AuthFailure::Malformed => "Malformed Keygate key.",
+            AuthFailure::Unknown => "Invalid Keygate key.",
+            AuthFailure::Revoked => "This Keygate key has been revoked.",
+            AuthFailure::Expired => "This Keygate key has expired.",
+            AuthFailure::UserDisabled => "The user this key belongs to is disabled.",
+            AuthFailure::ProjectInactive => "This key's project is inactive.",
+            AuthFailure::Unavailable => "Keygate cannot check keys right now.",
+        }
+    }
+}
+
+#[derive(Clone)]
+enum Lookup {
+    Found {
+        key: Arc<virtual_key::Model>,
+        caller: Arc<Caller>,
+        project_active: bool,
+        user_active: bool,
+    },
+    Missing,
+}
+
+#[derive(Default)]
+pub struct KeyCache {
+    entries: RwLock<HashMap<String, (Instant, Lookup)>>,
+}
+
+impl std::fmt::Debug for KeyCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyCache")
+    }
+}
+
+impl KeyCache {
+    /// Checks a presented key. Database errors refuse (`Unavailable`).
+    pub async fn authenticate(
+        &self,
+        db: &DatabaseConnection,
+        presented: &str,
+    ) -> Result<Arc<Caller>, AuthFailure> {
+        if !format::is_well_formed(presented) {
+            return Err(AuthFailure::Malformed);
+        }
+        let digest = format::digest(presented);
+        let cached = self
+            .entries
+            .read()
+            .ok()
+            .and_then(|map| map.get(&digest).cloned())
+            .filter(|(at, _)| at.elapsed() < FRESH_FOR)
+            .map(|(_, lookup)| lookup);
+        let lookup = match cached {
+            Some(lookup) => lookup,
+            None => {
+                let lookup = load(db, &digest)
+                    .await
+                    .map_err(|_| AuthFailure::Unavailable)?;
+                if let Ok(mut map) = self.entries.write() {
+                    if map.len() >= MAX_ENTRIES {
+                        map.clear();
+                    }
+                    map.insert(digest, (Instant::now(), lookup.clone()));
+                }
+                lookup
+            }
+        };
+        judge(lookup)
+    }
+
+    /// Drops every cached lookup (after a revocation or a project/user change here).
+    pub fn forget_all(&self) {
+        if let Ok(mut map) = self.entries.write() {
+            map.clear();
+        }
+    }
+}
+
+fn judge(lookup: Lookup) -> Result<Arc<Caller>, AuthFailure> {
+    let Lookup::Found {
+        key,
+        caller,
+        project_active,
+        user_active,
+    } = lookup
+    else {
+        return Err(AuthFailure::Unknown);
+    };
+    if key.revoked_at.is_some() {
+        return Err(AuthFailure::Revoked);
+    }
+    if key.expires_at.is_some_and(|at| at <= Utc::now()) {
+        return Err(AuthFailure::Expired);
+    }
+    if !user_active {
+        return Err(AuthFailure::UserDisabled);
+    }
+    if !project_active {
+        return Err(AuthFailure::ProjectInactive);
+    }
+    Ok(caller)
+}
+
+async fn load(db: &DatabaseConnection, digest: &str) -> Result<Lookup, sea_orm::DbErr> {
+    let Some(key) = virtual_key::Entity::find()
+        .filter(virtual_key::Column::KeyHash.eq(digest))
+        .one(db)
+        .await?
+    else {
+        return Ok(Lookup::Missing);
+    };
+    let Some(project) = project::Entity::find_by_id(key.project_id).one(db).await? else {
+        return Ok(Lookup::Missing);
+    };
+    let user_active = match key.user_id {
+        Some(id) => user::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .is_some_and(|u| !u.disabled),
+        None => true,
+    };
+    let caller = Caller {
+        key_id: key.id,
+        org_id: key.org_id,
+        project_id: key.project_id,
+        user_id: key.user_id,
+        models: models_of(&key),
+        persona_id: key.persona_id,
+        balance_strategy: project.balance_strategy.clone(),
+    };
+    Ok(Lookup::Found {
+        key: Arc::new(key),
+        caller: Arc::new(caller),
+        project_active: project.active,
+        user_active,
+    })
+}
