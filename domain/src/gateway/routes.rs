@@ -11,7 +11,7 @@ use sea_orm::{
 
 use super::routing::Target;
 use crate::auth::Admin;
-use crate::entities::{custom_provider, model_route, project};
+use crate::entities::{custom_provider, model_route};
 use crate::error::DomainError;
 use crate::providers::ProviderKind;
 use crate::virtual_keys::cache::FRESH_FOR;
@@ -91,24 +91,12 @@ pub struct NewRoute {
     pub target_model: Option<String>,
 }
 
-async fn project_of(
-    db: &DatabaseConnection,
-    admin: &Admin,
-    project_id: i32,
-) -> Result<project::Model, DomainError> {
-    project::Entity::find_by_id(project_id)
-        .filter(project::Column::OrgId.eq(admin.user().org_id))
-        .one(db)
-        .await?
-        .ok_or(DomainError::NotFound)
-}
-
 pub async fn list(
     db: &DatabaseConnection,
     admin: &Admin,
     project_id: i32,
 ) -> Result<Vec<model_route::Model>, DomainError> {
-    project_of(db, admin, project_id).await?;
+    crate::projects::get(db, admin, project_id).await?;
     Ok(model_route::Entity::find()
         .filter(model_route::Column::ProjectId.eq(project_id))
         .order_by_asc(model_route::Column::Position)
@@ -124,7 +112,7 @@ pub async fn add(
     project_id: i32,
     input: NewRoute,
 ) -> Result<model_route::Model, DomainError> {
-    let project = project_of(db, admin, project_id).await?;
+    let project = crate::projects::get(db, admin, project_id).await?;
     let pattern = parse_models(std::slice::from_ref(&input.pattern))?
         .pop()
         .ok_or_else(|| DomainError::validation("pattern", "Enter a model pattern."))?;
@@ -186,7 +174,7 @@ pub async fn delete(
     project_id: i32,
     route_id: i32,
 ) -> Result<(), DomainError> {
-    project_of(db, admin, project_id).await?;
+    crate::projects::get(db, admin, project_id).await?;
     let result = model_route::Entity::delete_many()
         .filter(model_route::Column::Id.eq(route_id))
         .filter(model_route::Column::ProjectId.eq(project_id))

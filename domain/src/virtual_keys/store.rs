@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 use super::format;
 use super::input::{parse_expires_in, parse_models};
 use crate::auth::Admin;
-use crate::entities::{project, user, virtual_key};
+use crate::entities::{user, virtual_key};
 use crate::error::DomainError;
 use crate::types::parse_text;
 
@@ -58,25 +58,13 @@ pub fn models_of(key: &virtual_key::Model) -> Vec<String> {
     serde_json::from_str(&key.models).unwrap_or_default()
 }
 
-async fn project_of(
-    db: &DatabaseConnection,
-    admin: &Admin,
-    project_id: i32,
-) -> Result<project::Model, DomainError> {
-    project::Entity::find_by_id(project_id)
-        .filter(project::Column::OrgId.eq(admin.user().org_id))
-        .one(db)
-        .await?
-        .ok_or(DomainError::NotFound)
-}
-
 /// Generates a key; the secret is returned once and never stored.
 pub async fn create(
     db: &DatabaseConnection,
     admin: &Admin,
     input: NewVirtualKey,
 ) -> Result<(virtual_key::Model, SecretString), DomainError> {
-    let project = project_of(db, admin, input.project_id)
+    let project = crate::projects::get(db, admin, input.project_id)
         .await
         .map_err(|_| DomainError::validation("project_id", "Choose a project."))?;
     if !project.active {
@@ -142,7 +130,7 @@ pub async fn list(
     let mut query =
         virtual_key::Entity::find().filter(virtual_key::Column::OrgId.eq(admin.user().org_id));
     if let Some(project_id) = project_id {
-        project_of(db, admin, project_id).await?;
+        crate::projects::get(db, admin, project_id).await?;
         query = query.filter(virtual_key::Column::ProjectId.eq(project_id));
     }
     Ok(query.order_by_desc(virtual_key::Column::Id).all(db).await?)
@@ -181,7 +169,7 @@ pub async fn revoke_all(
     admin: &Admin,
     project_id: i32,
 ) -> Result<u64, DomainError> {
-    project_of(db, admin, project_id).await?;
+    crate::projects::get(db, admin, project_id).await?;
     let result = virtual_key::Entity::update_many()
         .col_expr(
             virtual_key::Column::RevokedAt,

@@ -20,7 +20,7 @@ pub use error::{Dialect, ProxyError};
 
 pub fn router(state: AppState) -> Router {
     let max_body = state.gateway.limits.max_body_bytes;
-    let v1 = Router::new()
+    Router::new()
         .route("/v1/health", get(health))
         .route("/v1/responses/health", get(health))
         .route("/v1/models", get(models::list))
@@ -50,8 +50,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/{*rest}", axum::routing::any(not_found))
         .layer(DefaultBodyLimit::max(max_body))
-        .with_state(state);
-    v1
+        .with_state(state)
 }
 
 async fn health() -> axum::Json<serde_json::Value> {
