@@ -1,7 +1,7 @@
 //! Keygate's Leptos application: pages, components and server functions.
 //! Compiled twice: with `ssr` into the server, with `hydrate` into the browser's WASM.
 
-#![recursion_limit = "256"] // deeply nested view types in release (non-erased) builds
+#![recursion_limit = "512"] // deeply nested view types in release (non-erased) builds
 
 pub mod api;
 pub mod components;

@@ -1,6 +1,6 @@
 //! The `keygate` server: configuration, start-up, the HTTP stack and the CLI.
 
-#![recursion_limit = "512"] // the release (non-erased) view types of the app nest deeply
+#![recursion_limit = "1024"] // the release (non-erased) view types of the app nest deeply
 
 pub mod cli;
 pub mod config;

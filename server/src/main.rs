@@ -1,6 +1,6 @@
 //! The `keygate` binary.
 
-#![recursion_limit = "512"] // the release (non-erased) view types of the app nest deeply
+#![recursion_limit = "1024"] // the release (non-erased) view types of the app nest deeply
 
 use std::io::IsTerminal as _;
 use std::process::ExitCode;
