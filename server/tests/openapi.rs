@@ -51,6 +51,17 @@ async fn the_openapi_document_matches_the_router(backend: Backend) {
         ("get", "/api/admin/providers/{id}"),
         ("put", "/api/admin/providers/{id}"),
         ("delete", "/api/admin/providers/{id}"),
+        ("post", "/api/admin/virtual-keys"),
+        ("get", "/api/admin/virtual-keys"),
+        ("post", "/api/admin/virtual-keys/{id}/revoke"),
+        ("post", "/api/admin/projects/{id}/revoke-all-tokens"),
+        ("get", "/api/admin/projects/{id}/routes"),
+        ("post", "/api/admin/projects/{id}/routes"),
+        ("delete", "/api/admin/projects/{id}/routes/{route_id}"),
+        ("get", "/api/admin/projects/{id}/usage"),
+        ("get", "/api/admin/prices"),
+        ("put", "/api/admin/prices"),
+        ("delete", "/api/admin/prices/{id}"),
     ];
     let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
     assert_eq!(
@@ -64,7 +75,7 @@ async fn the_openapi_document_matches_the_router(backend: Backend) {
         assert!(operation.is_object(), "{method} {path} is not documented");
         assert!(operation["responses"].is_object(), "{method} {path}");
         // The route exists: without credentials it answers anything but "no such endpoint".
-        let url = app.url(&path.replace("{id}", "1"));
+        let url = app.url(&path.replace("{id}", "1").replace("{route_id}", "1"));
         let req = match method {
             "get" => client.get(url),
             "post" => client.post(url).json(&serde_json::json!({})),
