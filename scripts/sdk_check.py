@@ -116,6 +116,16 @@ def main() -> int:
         ids = [m.id for m in oa.models.list()]
         expect(len(ids) > 0, "empty model list")
 
+    def files() -> None:
+        content = b'{"custom_id":"1"}\n'
+        f = oa.files.create(file=("batch.jsonl", content), purpose="batch")
+        expect(f.bytes == len(content), f"uploaded bytes {f.bytes!r}")
+        listed = [x.id for x in oa.files.list()]
+        expect(f.id in listed, f"{f.id} not in {listed!r}")
+        expect(oa.files.retrieve(f.id).filename == "batch.jsonl", "retrieved filename")
+        expect(oa.files.content(f.id).read() == content, "file content")
+        expect(oa.files.delete(f.id).deleted, "file not deleted")
+
     def messages() -> None:
         m = an.messages.create(model=ANTHROPIC_MODEL, max_tokens=64, messages=user)
         text = "".join(block.text for block in m.content if block.type == "text")
@@ -146,6 +156,7 @@ def main() -> int:
         ("openai responses stream", responses_stream),
         ("openai embeddings", embeddings),
         ("openai models.list", models),
+        ("openai files create/list/retrieve/content/delete", files),
         ("anthropic messages", messages),
         ("anthropic messages stream", messages_stream),
         ("anthropic messages.count_tokens", count_tokens),

@@ -83,6 +83,32 @@ pub struct ProjectDto {
     pub active_keys: u64,
 }
 
+/// One model route of a project: models matching `pattern` go to `provider`, optionally
+/// renamed to `target_model`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelRouteDto {
+    pub id: i32,
+    pub pattern: String,
+    pub provider: String,
+    pub target_model: Option<String>,
+}
+
+/// A project's routing: its balancing strategy, its routes (tried in order, before the
+/// built-in defaults) and the custom providers a route may name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoutingDto {
+    /// `least_used` or `weighted`.
+    pub strategy: String,
+    pub routes: Vec<ModelRouteDto>,
+    pub custom_slugs: Vec<String>,
+}
+
+/// Balancing strategies: (stored id, label).
+pub const STRATEGIES: [(&str, &str); 2] = [
+    ("least_used", "Least used in the current minute"),
+    ("weighted", "Weighted round-robin (by key weight)"),
+];
+
 /// The providers a key can be for: (id, display name, format hint).
 pub const PROVIDERS: [(&str, &str, &str); 8] = [
     ("openai", "OpenAI", "sk-… or sk-proj-…"),
@@ -300,6 +326,17 @@ mod from_domain {
                 updated_at: p.updated_at.to_rfc3339(),
                 keys: 0,
                 active_keys: 0,
+            }
+        }
+    }
+
+    impl From<&domain::entities::model_route::Model> for ModelRouteDto {
+        fn from(r: &domain::entities::model_route::Model) -> Self {
+            ModelRouteDto {
+                id: r.id,
+                pattern: r.pattern.clone(),
+                provider: r.provider.clone(),
+                target_model: r.target_model.clone(),
             }
         }
     }

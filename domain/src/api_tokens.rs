@@ -154,15 +154,19 @@ pub async fn list(
         .await?)
 }
 
+/// Revokes one of the organization's tokens; with `kind`, only a token of that kind (so a
+/// mistyped id never revokes a token of another kind).
 pub async fn revoke(
     db: &DatabaseConnection,
     admin: &Admin,
     id: i32,
+    kind: Option<&str>,
 ) -> Result<api_token::Model, DomainError> {
     let token = api_token::Entity::find_by_id(id)
         .filter(api_token::Column::OrgId.eq(admin.user().org_id))
         .one(db)
         .await?
+        .filter(|t| kind.is_none_or(|k| t.kind == k))
         .ok_or(DomainError::NotFound)?;
     if token.revoked_at.is_some() {
         return Ok(token);

@@ -134,6 +134,30 @@ pub async fn update(
     active.update(db).await.map_err(conflict_on_duplicate)
 }
 
+/// Sets how the proxy balances requests among the project's keys for one provider:
+/// `least_used` (default) or `weighted` (smooth weighted round-robin by key weight).
+pub async fn set_balance_strategy(
+    db: &DatabaseConnection,
+    admin: &Admin,
+    id: i32,
+    strategy: &str,
+) -> Result<project::Model, DomainError> {
+    let strategy = crate::gateway::health::Strategy::from_id(strategy.trim()).ok_or_else(|| {
+        DomainError::validation(
+            "balance_strategy",
+            "Choose least_used or weighted as the balancing strategy.",
+        )
+    })?;
+    let current = get(db, admin, id).await?;
+    if current.balance_strategy == strategy.id() {
+        return Ok(current);
+    }
+    let mut active: project::ActiveModel = current.into();
+    active.balance_strategy = Set(strategy.id().to_owned());
+    active.updated_at = Set(chrono::Utc::now());
+    Ok(active.update(db).await?)
+}
+
 /// Activates or deactivates (archives) a project.
 pub async fn set_active(
     db: &DatabaseConnection,

@@ -139,3 +139,54 @@ test('revoking all of a project\'s tokens, and no tokens for an inactive project
   expect(refused.status()).toBe(422);
   expect(await refused.text()).toContain('Cannot generate tokens for inactive project');
 });
+
+test('an admin routes a model name to a provider and picks the balancing strategy', async ({ page, playwright }) => {
+  const suffix = Date.now().toString(36);
+  const project = `Routing ${suffix}`;
+  await signIn(page, OWNER.email, OWNER.password);
+  const projectPath = await createProjectAndOpen(page, project);
+  await page.getByLabel('Provider', { exact: true }).selectOption('openai');
+  await page.getByLabel('Name', { exact: true }).fill(`OpenAI ${suffix}`);
+  await page.getByLabel('API key', { exact: true }).fill(`sk-proj-VALID-e2e-${suffix}-0000abcd`);
+  await page.getByRole('button', { name: 'Add key', exact: true }).click();
+  await expect(page.getByRole('status')).toContainText(`Key OpenAI ${suffix} added`);
+  const secret = await generateToken(page, `Router ${suffix}`, '1h');
+
+  const api = await playwright.request.newContext();
+  const chat = (model: string) =>
+    api.post(`${BASE_URL}/v1/chat/completions`, {
+      headers: { Authorization: `Bearer ${secret}` },
+      data: { model, messages: [{ role: 'user', content: 'Say hello' }] },
+    });
+  // No default route serves a team alias.
+  expect((await chat('team-default')).status()).toBe(404);
+
+  const routing = page.getByRole('region', { name: 'Routing', exact: true });
+  await expect(routing.getByText('No routes: the defaults apply.')).toBeVisible();
+  await routing.getByLabel('Model pattern', { exact: true }).fill('team-*');
+  await routing.getByLabel('Route to provider', { exact: true }).selectOption('openai');
+  await routing.getByLabel('Send as model', { exact: true }).fill('gpt-4o-mini');
+  await routing.getByRole('button', { name: 'Add route', exact: true }).click();
+  await expect(page.getByRole('status')).toContainText('Route team-* added');
+  const row = routing.getByRole('row').filter({ hasText: 'team-*' });
+  await expect(row).toContainText('OpenAI');
+  await expect(row).toContainText('gpt-4o-mini');
+  await expect.poll(async () => (await chat('team-default')).status(), { timeout: 2_000 }).toBe(200);
+
+  // A bad pattern is refused at its field.
+  await routing.getByLabel('Model pattern', { exact: true }).fill('bad pattern with spaces');
+  await routing.getByRole('button', { name: 'Add route', exact: true }).click();
+  await expect(routing.locator('#field-pattern-error')).toBeVisible();
+
+  await routing.getByLabel(/Balance requests/).selectOption('weighted');
+  await routing.getByRole('button', { name: 'Save strategy', exact: true }).click();
+  await expect(page.getByRole('status')).toContainText('Balancing: Weighted round-robin');
+  await gotoHydrated(page, projectPath);
+  await expect(routing.getByLabel(/Balance requests/)).toHaveValue('weighted');
+
+  await routing.getByRole('button', { name: 'Delete route team-*', exact: true }).click();
+  await expect(page.getByRole('status')).toContainText('Route deleted');
+  await expect(routing.getByText('No routes: the defaults apply.')).toBeVisible();
+  await expect.poll(async () => (await chat('team-default')).status(), { timeout: 2_000 }).toBe(404);
+  await api.dispose();
+});

@@ -10,6 +10,7 @@ mod m20261125_000004_provider_keys;
 mod m20261125_000005_api_tokens;
 mod m20261125_000006_custom_providers;
 mod m20261125_000007_gateway;
+mod m20261126_000008_proxy_files;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_api_tokens::Migration),
             Box::new(m20261125_000006_custom_providers::Migration),
             Box::new(m20261125_000007_gateway::Migration),
+            Box::new(m20261126_000008_proxy_files::Migration),
         ]
     }
 }

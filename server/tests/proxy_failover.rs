@@ -203,7 +203,63 @@ async fn keys_resolve_personal_then_project_then_environment(backend: Backend) {
     gw.finish().await;
 }
 
+/// How many of the recorded requests each credential served.
+fn served_by(gw: &Gateway, credential: &str) -> usize {
+    gw.fake
+        .credentials_seen()
+        .iter()
+        .filter(|c| c.as_str() == credential)
+        .count()
+}
+
+async fn projects_balance_least_used_or_weighted(backend: Backend) {
+    let gw = Gateway::start(backend).await;
+    let heavy = "sk-proj-VALID-heavy-00001";
+    let light = "sk-proj-VALID-light-00001";
+    for (key, weight) in [(heavy, 3), (light, 1)] {
+        gw.add_key_with(json!({
+            "provider": "openai", "name": key, "key": key, "projectId": gw.project, "weight": weight
+        }))
+        .await;
+    }
+    let (_, key) = gw.mint(json!({})).await;
+    // Least used (the default) spreads evenly whatever the weights.
+    for _ in 0..8 {
+        assert_eq!(gw.call(&key, CHAT, chat()).await.status(), StatusCode::OK);
+    }
+    assert_eq!((served_by(&gw, heavy), served_by(&gw, light)), (4, 4));
+
+    let path = format!("/api/admin/projects/{}", gw.project);
+    let res = gw
+        .owner
+        .put(gw.app.url(&path))
+        .json(&json!({"balanceStrategy": "fastest"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = gw
+        .owner
+        .put(gw.app.url(&path))
+        .json(&json!({"balanceStrategy": "weighted"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["balanceStrategy"], "weighted");
+
+    // Weighted round-robin: 3:1.
+    gw.fake.clear();
+    for _ in 0..8 {
+        assert_eq!(gw.call(&key, CHAT, chat()).await.status(), StatusCode::OK);
+    }
+    assert_eq!((served_by(&gw, heavy), served_by(&gw, light)), (6, 2));
+    gw.finish().await;
+}
+
 on_both_databases!(
+    projects_balance_least_used_or_weighted,
     failing_keys_are_skipped_cooled_down_and_quarantined,
     rate_limits_stay_429_with_retry_after,
     unreachable_and_slow_providers_fail_over_then_time_out,

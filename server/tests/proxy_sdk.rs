@@ -51,7 +51,7 @@ async fn the_official_sdks_work_through_keygate(backend: Backend) {
         "the key must not be printed"
     );
     let oks = stdout.lines().filter(|l| l.starts_with("ok ")).count();
-    assert_eq!(oks, 9, "expected every SDK check to run: {stdout}");
+    assert_eq!(oks, 10, "expected every SDK check to run: {stdout}");
     // Every SDK call that reached a provider is in the ledger.
     let rows = gw.ledger().await;
     assert!(rows.iter().all(|r| r.outcome == "success"), "{rows:?}");

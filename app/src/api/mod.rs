@@ -7,6 +7,7 @@ pub mod keys;
 pub mod org;
 pub mod projects;
 pub mod providers;
+pub mod routing;
 pub mod tokens;
 pub mod users;
 pub mod virtual_keys;

@@ -52,7 +52,7 @@ pub async fn tokens_revoke(id: i32) -> Result<TokenDto, AppError> {
     use crate::ssr;
     let state = ssr::state()?;
     let (admin, _) = ssr::require_admin().await?;
-    let token = domain::api_tokens::revoke(&state.db, &admin, id).await?;
+    let token = domain::api_tokens::revoke(&state.db, &admin, id, None).await?;
     tracing::info!(actor = admin.user().id, token_id = id, "token revoked");
     Ok(TokenDto::from(&token))
 }

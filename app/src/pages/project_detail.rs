@@ -9,6 +9,7 @@ use crate::api::projects::{ProjectsSetActive, projects_get};
 use crate::components::confirm::ConfirmButton;
 use crate::components::keys::{KeyForm, KeyList};
 use crate::components::layout::{PageHeader, use_me};
+use crate::components::routing::ProjectRouting;
 use crate::components::toast::use_toasts;
 use crate::components::virtual_keys::{ProjectUsage, VirtualKeys};
 use crate::dto::ProjectDto;
@@ -64,6 +65,7 @@ pub fn ProjectDetailPage() -> impl IntoView {
             // These own their resources: keep them here, outside any Suspense/Transition.
             <ProjectUsage project_id=id />
             <VirtualKeys project_id=id set_active />
+            <ProjectRouting project_id=id />
             <section class="card">
                 <h2>"Provider keys"</h2>
                 <KeyList view_name="org" refresh project_id=id />

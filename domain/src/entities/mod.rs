@@ -9,6 +9,7 @@ pub mod organization;
 pub mod project;
 pub mod provider_key;
 pub mod provider_key_event;
+pub mod proxy_file;
 pub mod session;
 pub mod usage_event;
 pub mod usage_rollup;

@@ -57,6 +57,27 @@ pub enum Strategy {
 }
 
 impl Strategy {
+    /// Every strategy's stored id: least-used first (the default).
+    pub const IDS: [&'static str; 2] = ["least_used", "weighted"];
+
+    /// A stored id; `None` for anything else.
+    pub fn from_id(raw: &str) -> Option<Self> {
+        match raw {
+            "least_used" => Some(Strategy::LeastUsed),
+            "weighted" => Some(Strategy::Weighted),
+            _ => None,
+        }
+    }
+
+    /// The stored id.
+    pub fn id(self) -> &'static str {
+        match self {
+            Strategy::LeastUsed => "least_used",
+            Strategy::Weighted => "weighted",
+        }
+    }
+
+    /// A stored id, falling back to least-used for anything unknown.
     pub fn parse(raw: &str) -> Self {
         if raw == "weighted" {
             Strategy::Weighted

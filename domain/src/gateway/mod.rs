@@ -5,6 +5,7 @@
 pub mod adapter;
 pub mod candidates;
 pub mod estimate;
+pub mod files;
 pub mod health;
 pub mod prices;
 pub mod pricing;

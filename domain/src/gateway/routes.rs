@@ -113,7 +113,11 @@ pub async fn add(
     input: NewRoute,
 ) -> Result<model_route::Model, DomainError> {
     let project = crate::projects::get(db, admin, project_id).await?;
-    let pattern = parse_models(std::slice::from_ref(&input.pattern))?
+    let pattern = parse_models(std::slice::from_ref(&input.pattern))
+        .map_err(|e| match e {
+            DomainError::Validation { message, .. } => DomainError::validation("pattern", message),
+            other => other,
+        })?
         .pop()
         .ok_or_else(|| DomainError::validation("pattern", "Enter a model pattern."))?;
     let provider = match Target::parse(&input.provider) {

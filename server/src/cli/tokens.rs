@@ -287,12 +287,9 @@ async fn revoke(
             .map_err(|e| super::fail_or_missing(e, missing))?;
         proxy_json(&key)
     } else {
-        let token = domain::api_tokens::revoke(&state.db, admin, id)
+        let token = domain::api_tokens::revoke(&state.db, admin, id, Some(kind))
             .await
             .map_err(|e| super::fail_or_missing(e, missing))?;
-        if token.kind != kind {
-            return Err(missing());
-        }
         program_json(&token)
     };
     if json {

@@ -12,12 +12,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use domain::AppState;
 use domain::gateway::adapter::{self, Api};
-use domain::gateway::candidates::Candidate;
-use domain::gateway::health::Strategy;
 use domain::gateway::prices::Priced;
 use domain::gateway::routing::{self, Target};
 use domain::gateway::usage::{self, Usage};
-use domain::gateway::{estimate, pricing, scrub};
+use domain::gateway::{estimate, pricing};
 use domain::ledger::{Outcome, UsageRecord};
 use domain::providers::ProviderKind;
 use domain::virtual_keys::Caller;
@@ -26,14 +24,8 @@ use serde_json::Value;
 
 use super::auth;
 use super::error::{Dialect, ProxyError};
+use super::failover::{Attempted, attempt_order, send_with_failover, upstream_message};
 use super::stream;
-
-/// How long a key rests after a 5xx, a connection error or a timeout.
-const ERROR_COOLDOWN: Duration = Duration::from_secs(10);
-/// How long a key rests after a 429 without `Retry-After`.
-const RATE_LIMIT_COOLDOWN: Duration = Duration::from_secs(30);
-/// Largest upstream error body read (for its message).
-const MAX_ERROR_BODY: usize = 64 * 1024;
 
 /// Everything the ledger needs to know about a request besides its result.
 #[derive(Clone, Debug)]
@@ -132,7 +124,7 @@ pub async fn handle(
     response
 }
 
-fn unavailable(dialect: Dialect) -> impl Fn(domain::DomainError) -> ProxyError {
+pub(super) fn unavailable(dialect: Dialect) -> impl Fn(domain::DomainError) -> ProxyError {
     move |e| {
         tracing::error!(error = %e, "proxy cannot read its configuration");
         ProxyError::new(
@@ -141,76 +133,6 @@ fn unavailable(dialect: Dialect) -> impl Fn(domain::DomainError) -> ProxyError {
             "Keygate cannot serve requests right now.",
         )
     }
-}
-
-/// The keys to try, in order: personal keys, then the project's, then the environment
-/// fallback — each group ordered by health and the project's balancing strategy.
-fn attempt_order(
-    state: &AppState,
-    caller: &Caller,
-    candidates: &domain::gateway::candidates::Candidates,
-) -> Vec<Arc<Candidate>> {
-    let strategy = Strategy::parse(&caller.balance_strategy);
-    let mut order = Vec::new();
-    for group in [&candidates.personal, &candidates.project] {
-        let ids: Vec<(i32, i32)> = group
-            .iter()
-            .map(|c| (c.key_id.unwrap_or(0), c.weight))
-            .collect();
-        for i in state.gateway.health.order(&ids, strategy) {
-            order.push(group[i].clone());
-        }
-    }
-    if let Some(fallback) = &candidates.fallback {
-        order.push(fallback.clone());
-    }
-    order.truncate(state.gateway.limits.max_attempts);
-    order
-}
-
-/// Why the keys tried so far failed.
-#[derive(Default)]
-struct Failures {
-    attempts: usize,
-    rate_limited: usize,
-    timed_out: bool,
-    retry_after: Option<u64>,
-    last_status: Option<u16>,
-    last_message: Option<String>,
-}
-
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<u64> {
-    headers
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(|s| s.ceil() as u64)
-}
-
-/// The provider's error message, scrubbed of anything that could be a key.
-fn upstream_message(body: &[u8]) -> Option<String> {
-    let value: Value = serde_json::from_slice(body).ok()?;
-    let message = value
-        .pointer("/error/message")
-        .or_else(|| value.pointer("/message"))
-        .and_then(Value::as_str)?;
-    // Scrub first: cutting first could shorten a key below what the scrubber recognises.
-    Some(scrub::scrub(message).chars().take(500).collect())
-}
-
-async fn read_limited(response: reqwest::Response, limit: usize) -> Bytes {
-    use futures_util::StreamExt as _;
-    let mut out = Vec::new();
-    let mut body = response.bytes_stream();
-    while let Some(Ok(chunk)) = body.next().await {
-        let room = limit.saturating_sub(out.len());
-        out.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if out.len() >= limit {
-            break;
-        }
-    }
-    Bytes::from(out)
 }
 
 async fn run(
@@ -332,96 +254,29 @@ async fn run(
         )
         .await;
 
-    let mut failures = Failures::default();
-    for candidate in order {
-        failures.attempts += 1;
-        let health = &state.gateway.health;
-        if let Some(id) = candidate.key_id {
-            health.record_use(id);
-        }
-        let cool = |d: Duration| {
-            if let Some(id) = candidate.key_id {
-                health.cool_down(id, d);
-            }
-        };
-        let prepared = match adapter::prepare(
+    let attempted = send_with_failover(state, order, |candidate| {
+        let prepared = adapter::prepare(
             &state.upstreams,
             &route.target,
             candidates.custom.as_deref(),
-            &candidate,
+            candidate,
             api,
             "",
             headers,
-        ) {
-            Ok(prepared) => prepared,
-            Err(domain::DomainError::Validation { message, .. }) => {
-                return Err(bad_request(&message));
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, key_id = ?candidate.key_id, "cannot prepare an upstream request");
-                failures.last_message = Some("The key's endpoint is not usable.".into());
-                continue;
-            }
-        };
-        let send = prepared
+        )?;
+        Ok(prepared
             .client
             .post(prepared.url)
             .headers(prepared.headers)
             .header("content-type", "application/json")
-            .body(payload.clone())
-            .send();
-        let response =
-            match tokio::time::timeout(state.gateway.limits.first_byte_timeout, send).await {
-                Err(_) => {
-                    cool(ERROR_COOLDOWN);
-                    failures.timed_out = true;
-                    failures.last_message = Some("The provider did not answer in time.".into());
-                    continue;
-                }
-                Ok(Err(e)) => {
-                    cool(ERROR_COOLDOWN);
-                    failures.timed_out |= e.is_timeout();
-                    failures.last_message = Some("The provider could not be reached.".into());
-                    continue;
-                }
-                Ok(Ok(response)) => response,
-            };
-        let status = response.status().as_u16();
-        failures.last_status = Some(status);
-        match status {
-            429 => {
-                let after = retry_after(response.headers());
-                cool(after.map_or(RATE_LIMIT_COOLDOWN, Duration::from_secs));
-                failures.rate_limited += 1;
-                failures.retry_after = match (failures.retry_after, after) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
-                failures.last_message =
-                    upstream_message(&read_limited(response, MAX_ERROR_BODY).await);
-                continue;
-            }
-            401 | 403 => {
-                if let Some(id) = candidate.key_id {
-                    let db = state.db.clone();
-                    let gateway = state.gateway.clone();
-                    tokio::spawn(async move {
-                        domain::gateway::quarantine::quarantine(&db, id, status).await;
-                        gateway.candidates.forget_all();
-                    });
-                }
-                failures.last_message = Some("The provider refused the key.".into());
-                continue;
-            }
-            500..=599 => {
-                cool(ERROR_COOLDOWN);
-                failures.last_message =
-                    upstream_message(&read_limited(response, MAX_ERROR_BODY).await);
-                continue;
-            }
-            _ => {}
-        }
-        return Ok(deliver(
+            .body(payload.clone()))
+    })
+    .await;
+    match attempted {
+        Attempted::Answered {
+            candidate,
+            response,
+        } => Ok(deliver(
             state,
             meta,
             candidate.key_id,
@@ -431,50 +286,22 @@ async fn run(
             json,
             dialect,
         )
-        .await);
+        .await),
+        Attempted::Refused(message) => Err(bad_request(&message)),
+        Attempted::Failed(failures) => {
+            state.gateway.ledger.record(meta.record(
+                None,
+                Usage::default(),
+                Some(&priced),
+                None,
+                failures.last_status,
+                Outcome::UpstreamError,
+                Some(failures.error_type().into()),
+                false,
+            ));
+            Err(failures.into_error(dialect, route.target.id()))
+        }
     }
-
-    // Every key failed.
-    let (status, error_type) = if failures.rate_limited == failures.attempts {
-        (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
-    } else if failures.timed_out {
-        (StatusCode::GATEWAY_TIMEOUT, "timeout")
-    } else {
-        (StatusCode::BAD_GATEWAY, "upstream_error")
-    };
-    state.gateway.ledger.record(meta.record(
-        None,
-        Usage::default(),
-        Some(&priced),
-        None,
-        failures.last_status,
-        Outcome::UpstreamError,
-        Some(error_type.into()),
-        false,
-    ));
-    let detail = failures
-        .last_message
-        .map(|m| format!(" Last error: {m}"))
-        .unwrap_or_default();
-    Err(ProxyError::new(
-        status,
-        dialect,
-        format!(
-            "Every {} key failed ({} tried).{detail}",
-            route.target.id(),
-            failures.attempts
-        ),
-    )
-    .code(error_type)
-    .retry_after(if status == StatusCode::TOO_MANY_REQUESTS {
-        Some(
-            failures
-                .retry_after
-                .unwrap_or(RATE_LIMIT_COOLDOWN.as_secs()),
-        )
-    } else {
-        None
-    }))
 }
 
 /// Hands a provider's answer (2xx, or a 4xx about the request itself) to the client.

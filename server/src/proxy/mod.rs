@@ -6,6 +6,8 @@
 
 mod auth;
 mod error;
+mod failover;
+mod files;
 mod forward;
 mod models;
 mod stream;
@@ -20,6 +22,7 @@ pub use error::{Dialect, ProxyError};
 
 pub fn router(state: AppState) -> Router {
     let max_body = state.gateway.limits.max_body_bytes;
+    let max_file = state.gateway.limits.max_file_bytes;
     Router::new()
         .route("/v1/health", get(health))
         .route("/v1/responses/health", get(health))
@@ -48,8 +51,16 @@ pub fn router(state: AppState) -> Router {
             "/v1/messages/count_tokens",
             post(|s, h, b| forward::handle(Api::CountTokens, s, h, b)),
         )
-        .route("/v1/{*rest}", axum::routing::any(not_found))
         .layer(DefaultBodyLimit::max(max_body))
+        .route(
+            "/v1/files",
+            post(files::upload)
+                .layer(DefaultBodyLimit::max(max_file))
+                .get(files::list),
+        )
+        .route("/v1/files/{id}", get(files::retrieve).delete(files::delete))
+        .route("/v1/files/{id}/content", get(files::content))
+        .route("/v1/{*rest}", axum::routing::any(not_found))
         .with_state(state)
 }
 

@@ -20,6 +20,8 @@ pub struct ProjectBody {
     description: String,
     active: bool,
     storage_used_bytes: i64,
+    /// How the proxy balances among the project's keys: `least_used` or `weighted`.
+    balance_strategy: String,
     created_at: String,
     updated_at: String,
     /// Live provider keys of the project (in lists and single reads).
@@ -42,6 +44,7 @@ impl From<project::Model> for ProjectBody {
             description: p.description,
             active: p.active,
             storage_used_bytes: p.storage_used_bytes,
+            balance_strategy: p.balance_strategy,
             created_at: p.created_at.to_rfc3339(),
             updated_at: p.updated_at.to_rfc3339(),
             keys: 0,
@@ -74,10 +77,12 @@ pub struct CreateProject {
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateProject {
     name: Option<String>,
     description: Option<String>,
+    /// `least_used` (default) or `weighted` (round-robin by key weight).
+    balance_strategy: Option<String>,
 }
 
 /// A numeric id from the path; anything else names no project.
@@ -169,7 +174,7 @@ pub async fn get(
     ))
 }
 
-/// Renames or re-describes a project.
+/// Renames or re-describes a project, or changes how the proxy balances among its keys.
 #[utoipa::path(put, path = "/api/admin/projects/{id}", tag = "projects", params(("id" = i32, Path, description = "Project id")), request_body = UpdateProject, security(("session" = []), ("adminToken" = [])),
     responses((status = 200, body = ProjectBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 401, description = "No session or token", body = ErrorBody), (status = 403, description = "Not an admin", body = ErrorBody)))]
 pub async fn update(
@@ -178,6 +183,11 @@ pub async fn update(
     ProjectId(id): ProjectId,
     ApiJson(body): ApiJson<UpdateProject>,
 ) -> Result<Json<ProjectBody>, ApiError> {
+    // The strategy first: it is the field most likely to be refused, and then nothing changed.
+    if let Some(strategy) = body.balance_strategy.as_deref() {
+        projects::set_balance_strategy(&state.db, &admin, id, strategy).await?;
+        state.gateway.forget_cached();
+    }
     let updated = projects::update(
         &state.db,
         &admin,

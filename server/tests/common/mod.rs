@@ -11,6 +11,7 @@ use keygate_server::config::Config;
 use sea_orm::{ConnectionTrait, Database};
 use secrecy::SecretString;
 
+pub mod cli;
 pub mod fake_provider;
 pub mod gateway;
 

@@ -34,6 +34,12 @@ use std::time::{Duration, Instant};
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Value, json};
 
+mod measure;
+mod streams;
+
+use measure::{Errors, cpu_report, cpu_ticks, memory, percentiles, round1};
+use streams::streams_mode;
+
 #[derive(Debug, Parser)]
 #[command(about = "Load generator for the Keygate proxy benchmark")]
 struct Cli {
@@ -250,97 +256,6 @@ impl Target {
     }
 }
 
-/// utime + stime of `pid` in clock ticks.
-fn cpu_ticks(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name (field 2) may hold spaces; the fields after its ')' are fixed.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // rest[0] is field 3 (state): utime is field 14, stime field 15.
-    let utime: u64 = fields.get(11)?.parse().ok()?;
-    let stime: u64 = fields.get(12)?.parse().ok()?;
-    Some(utime + stime)
-}
-
-/// A `VmRSS:`/`VmHWM:` style line of /proc/PID/status, in KiB.
-fn status_kib(pid: u32, field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(field))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-}
-
-fn memory(pid: Option<u32>) -> Value {
-    match pid {
-        Some(pid) => json!({
-            "rss_kib": status_kib(pid, "VmRSS:"),
-            "hwm_kib": status_kib(pid, "VmHWM:"),
-        }),
-        None => Value::Null,
-    }
-}
-
-/// CPU µs per request of `pid` between two readings.
-fn cpu_report(common: &Common, before: Option<u64>, after: Option<u64>, requests: usize) -> Value {
-    match (before, after) {
-        (Some(before), Some(after)) if requests > 0 => {
-            let ticks = after.saturating_sub(before);
-            let us = ticks as f64 * 1e6 / common.clk_tck as f64;
-            json!({
-                "ticks": ticks,
-                "clk_tck": common.clk_tck,
-                "requests": requests,
-                "cpu_ms": round1(us / 1000.0),
-                "cpu_us_per_request": round1(us / requests as f64),
-            })
-        }
-        _ => Value::Null,
-    }
-}
-
-fn round1(v: f64) -> f64 {
-    (v * 10.0).round() / 10.0
-}
-
-/// Nearest-rank percentiles in µs.
-fn percentiles(samples: &mut [Duration]) -> Value {
-    if samples.is_empty() {
-        return Value::Null;
-    }
-    samples.sort_unstable();
-    let pct = |p: f64| {
-        let rank = ((p * samples.len() as f64).ceil() as usize).clamp(1, samples.len());
-        round1(samples[rank - 1].as_secs_f64() * 1e6)
-    };
-    let mean = samples.iter().map(Duration::as_secs_f64).sum::<f64>() / samples.len() as f64;
-    json!({
-        "n": samples.len(),
-        "min_us": pct(0.0),
-        "p50_us": pct(0.50),
-        "p90_us": pct(0.90),
-        "p99_us": pct(0.99),
-        "max_us": pct(1.0),
-        "mean_us": round1(mean * 1e6),
-    })
-}
-
-/// Counts errors by message (the first few distinct ones are reported).
-#[derive(Default)]
-struct Errors {
-    count: usize,
-    examples: Vec<String>,
-}
-
-impl Errors {
-    fn add(&mut self, message: String) {
-        self.count += 1;
-        if self.examples.len() < 3 && !self.examples.contains(&message) {
-            self.examples.push(message);
-        }
-    }
-}
-
 /// A few requests outside the measurement, to fail fast on a broken setup.
 async fn preflight(target: &Target) -> Result<(), String> {
     for _ in 0..3 {
@@ -507,138 +422,5 @@ async fn closed_loop(
         // over-estimate (≤ concurrency requests out of thousands).
         "cpu": cpu_report(&common, cpu_before, cpu_after, ok + errors.count),
         "memory": memory(common.pid),
-    }))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Streams
-
-struct StreamResult {
-    ttfb: Duration,
-    done: bool,
-}
-
-async fn one_stream(
-    target: Arc<Target>,
-    opened: Arc<AtomicUsize>,
-    finished_opening: Arc<tokio::sync::Notify>,
-) -> Result<StreamResult, String> {
-    let start = Instant::now();
-    let outcome = async {
-        let mut response = target.request().send().await.map_err(|e| e.to_string())?;
-        let status = response.status();
-        if !status.is_success() {
-            let body = response.bytes().await.unwrap_or_default();
-            return Err(format!(
-                "HTTP {status}: {}",
-                String::from_utf8_lossy(&body[..body.len().min(300)])
-            ));
-        }
-        let first = response
-            .chunk()
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or("the stream ended before its first byte")?;
-        Ok((response, first, start.elapsed()))
-    }
-    .await;
-    // Count the stream as settled (open or failed) either way, so the waiter never hangs.
-    opened.fetch_add(1, Ordering::SeqCst);
-    finished_opening.notify_one();
-    let (mut response, first, ttfb) = outcome?;
-    let mut body = first.to_vec();
-    while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
-        body.extend_from_slice(&chunk);
-    }
-    let done = body.windows(12).any(|w| w == b"data: [DONE]");
-    Ok(StreamResult { ttfb, done })
-}
-
-async fn streams_mode(
-    common: Common,
-    streams: usize,
-    open_rate: f64,
-    ready_file: Option<PathBuf>,
-    ready_wait: f64,
-) -> Result<Value, String> {
-    if streams == 0 || open_rate < 0.0 || ready_wait < 0.0 {
-        return Err("--streams must be positive, --open-rate and --ready-wait not negative".into());
-    }
-    let target = Target::new(&common, true, streams)?;
-    let memory_before = memory(common.pid);
-    eprintln!(
-        "loadgen stream {}: opening {streams} streams at {} /s",
-        common.label,
-        if open_rate > 0.0 {
-            open_rate.to_string()
-        } else {
-            "once".into()
-        }
-    );
-    let opened = Arc::new(AtomicUsize::new(0));
-    let notify = Arc::new(tokio::sync::Notify::new());
-    let begin = tokio::time::Instant::now();
-    let mut handles = Vec::with_capacity(streams);
-    for i in 0..streams {
-        if open_rate > 0.0 {
-            tokio::time::sleep_until(begin + Duration::from_secs_f64(i as f64 / open_rate)).await;
-        }
-        handles.push(tokio::spawn(one_stream(
-            target.clone(),
-            opened.clone(),
-            notify.clone(),
-        )));
-    }
-    while opened.load(Ordering::SeqCst) < streams {
-        // `notify_one` stores a permit, so a wake-up between the load and the wait is not lost.
-        let _ = tokio::time::timeout(Duration::from_millis(50), notify.notified()).await;
-    }
-    let all_open_s = begin.elapsed().as_secs_f64();
-    let memory_open = memory(common.pid);
-    eprintln!(
-        "loadgen stream {}: all {streams} streams settled after {all_open_s:.2} s, memory {memory_open}",
-        common.label
-    );
-    if let Some(path) = &ready_file {
-        std::fs::write(path, format!("open {streams}\n"))
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    }
-    if ready_wait > 0.0 {
-        tokio::time::sleep(Duration::from_secs_f64(ready_wait)).await;
-    }
-    let memory_open_later = memory(common.pid);
-    let mut ttfbs = Vec::with_capacity(streams);
-    let mut completed = 0;
-    let mut errors = Errors::default();
-    for handle in handles {
-        match handle.await {
-            Ok(Ok(result)) => {
-                ttfbs.push(result.ttfb);
-                if result.done {
-                    completed += 1;
-                } else {
-                    errors.add("a stream ended without data: [DONE]".into());
-                }
-            }
-            Ok(Err(e)) => errors.add(e),
-            Err(e) => errors.add(format!("task failed: {e}")),
-        }
-    }
-    Ok(json!({
-        "mode": "stream",
-        "label": common.label,
-        "url": common.url,
-        "streams": streams,
-        "open_rate": open_rate,
-        "opened": ttfbs.len(),
-        "completed": completed,
-        "errors": errors.count,
-        "error_examples": errors.examples,
-        "all_open_s": round1(all_open_s * 10.0) / 10.0,
-        "ttfb": percentiles(&mut ttfbs),
-        "memory_before": memory_before,
-        "memory_all_open": memory_open,
-        "memory_all_open_after_wait": memory_open_later,
-        "memory_end": memory(common.pid),
     }))
 }
