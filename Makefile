@@ -5,6 +5,7 @@
 #   make test    everything CI runs: fmt, clippy (host + wasm), cargo leptos build,
 #                cargo test (SQLite + PostgreSQL), Playwright end-to-end tests
 #   make e2e     only the Playwright suite (expects a previous `cargo leptos build`)
+#   make bench   the proxy benchmark (release build, fake provider on loopback; see README)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -66,10 +67,10 @@ step = printf '\n==> %s\n' "$(1)"; _s=$$(date +%s); $(2); printf '<== %s (%ss)\n
 # The test steps must run in order, even under `make -j`.
 .NOTPARALLEL:
 
-.PHONY: help setup run test test-steps fmt-check wasm-deps release clippy clippy-wasm build cargo-test e2e
+.PHONY: help setup run test test-steps fmt-check wasm-deps release clippy clippy-wasm build cargo-test e2e bench
 
 help:
-	@echo "make setup | make run | make test | make e2e"
+	@echo "make setup | make run | make test | make e2e | make bench"
 
 setup:
 	@$(ROOT)/scripts/setup.sh
@@ -115,3 +116,7 @@ release:
 
 e2e:
 	@$(call step,playwright,cd end2end && npx playwright test)
+
+# Not part of `make test`: figures depend on an otherwise idle machine.
+bench: setup
+	@$(ROOT)/bench/proxy-bench.sh

@@ -157,6 +157,8 @@ pub struct ProviderKeyDto {
     /// What the proxy thinks of the key: `healthy`, `cooling_down` (after a 429/5xx, on this
     /// replica) or `quarantined` (the provider refused it).
     pub health: String,
+    /// Requests, tokens and cost through the proxy today and this month (in lists).
+    pub usage: UsagePeriodsDto,
 }
 
 /// A provider an admin defined (seed 004's ProviderConfig).
@@ -382,6 +384,7 @@ mod from_domain {
                 can_edit: can_edit(viewer, k),
                 can_reveal: can_reveal(viewer, k),
                 health: health.as_str().to_owned(),
+                usage: domain::ledger::summary::Periods::default().into(),
             }
         }
 

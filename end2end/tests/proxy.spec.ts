@@ -83,6 +83,10 @@ test('an admin generates a Keygate key, calls the proxy with it, sees the usage,
   const reloadedRow = keygateKeys(page).getByRole('row').filter({ hasText: token });
   await expect(reloadedRow.locator('td.requests-today')).toHaveText('1');
   await expect(reloadedRow.locator('td.requests-month')).toHaveText('1');
+  // The provider key that served it counts it too.
+  const keyRow = page.getByRole('row').filter({ hasText: providerKey });
+  await expect(keyRow.locator('.requests-today')).toHaveText('1');
+  await expect(keyRow.locator('.requests-month')).toHaveText('1');
 
   // Reloading never shows the key again.
   await expect(page.getByRole('textbox', { name: /New Keygate key/ })).toHaveCount(0);

@@ -62,10 +62,16 @@ pub async fn keys_list(
         } else {
             Default::default()
         };
+    let usage =
+        domain::ledger::summary::per_provider_key(&state.db, user.org_id, chrono::Utc::now())
+            .await?;
     Ok(keys
         .iter()
         .map(|k| {
             let mut dto = ProviderKeyDto::new(k, &user).with_cooldown(&state.gateway.health);
+            if let Some(periods) = usage.get(&k.id) {
+                dto.usage = (*periods).into();
+            }
             dto.project_name = k.project_id.and_then(|id| names.get(&id).cloned());
             dto.custom_provider_name = k.custom_provider_id.and_then(|id| custom.get(&id).cloned());
             dto

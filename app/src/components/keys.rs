@@ -348,6 +348,11 @@ pub fn KeyListItem(
             <td>{scope}</td>
             <td><ValidationStatus status=key.verify_status.clone() checked_at=key.verified_at.clone() message=key.verify_message.clone() /></td>
             <td><HealthBadge health=key.health.clone() /></td>
+            <td class="num key-usage">
+                <span class="requests-today">{key.usage.today.requests}</span>" / "
+                <span class="requests-month">{key.usage.month.requests}</span>
+                <br /><span class="muted small">{format!("{} this month", key.usage.month.cost)}</span>
+            </td>
             <td>{if key.expired {
                 view! { <span class="badge badge-warning">"expired"</span> }.into_any()
             } else if key.active {
@@ -358,12 +363,12 @@ pub fn KeyListItem(
             <td class="actions"><KeyActions key=key.clone() actions editing revealing /></td>
         </tr>
         <Show when=move || editing.get()>
-            <tr class="detail-row"><td colspan="8">
+            <tr class="detail-row"><td colspan="9">
                 <KeyEditor key=editor_key.clone() refresh on_done=Callback::new(move |_| editing.set(false)) />
             </td></tr>
         </Show>
         <Show when=move || revealing.get()>
-            <tr class="detail-row"><td colspan="8">
+            <tr class="detail-row"><td colspan="9">
                 <RevealForm id on_done=Callback::new(move |_| revealing.set(false)) />
             </td></tr>
         </Show>
@@ -490,7 +495,7 @@ pub fn KeyList(
                                     <table class="table">
                                         <thead><tr>
                                             <th scope="col">"Provider"</th><th scope="col">"Name"</th><th scope="col">"Key"</th>
-                                            <th scope="col">"Scope"</th><th scope="col">"Test result"</th><th scope="col">"Health"</th><th scope="col">"Status"</th>
+                                            <th scope="col">"Scope"</th><th scope="col">"Test result"</th><th scope="col">"Health"</th><th scope="col" class="num">"Requests today / month"</th><th scope="col">"Status"</th>
                                             <th scope="col" class="actions"><span class="sr-only">"Actions"</span></th>
                                         </tr></thead>
                                         <tbody>

@@ -94,11 +94,15 @@ async fn run(
             }
         };
         let mut keep_collecting = collect(first, &mut batch);
-        let deadline = tokio::time::Instant::now() + LINGER;
+        if keep_collecting {
+            // Sleep through the linger window, then take what arrived: waking for every
+            // record would cost a cross-thread wake-up per proxied request.
+            tokio::time::sleep(LINGER).await;
+        }
         while keep_collecting && batch.len() < MAX_BATCH {
-            match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Ok(Some(message)) => keep_collecting = collect(message, &mut batch),
-                Ok(None) | Err(_) => break,
+            match rx.try_recv() {
+                Ok(message) => keep_collecting = collect(message, &mut batch),
+                Err(_) => break,
             }
         }
         if !batch.is_empty() {
