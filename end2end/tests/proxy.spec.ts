@@ -83,10 +83,12 @@ test('an admin generates a Keygate key, calls the proxy with it, sees the usage,
   const reloadedRow = keygateKeys(page).getByRole('row').filter({ hasText: token });
   await expect(reloadedRow.locator('td.requests-today')).toHaveText('1');
   await expect(reloadedRow.locator('td.requests-month')).toHaveText('1');
+  await expect(reloadedRow.locator('.tokens-month')).toHaveText('18 tokens');
   // The provider key that served it counts it too.
   const keyRow = page.getByRole('row').filter({ hasText: providerKey });
   await expect(keyRow.locator('.requests-today')).toHaveText('1');
   await expect(keyRow.locator('.requests-month')).toHaveText('1');
+  await expect(keyRow.locator('.key-usage')).toContainText('18 tokens');
 
   // Reloading never shows the key again.
   await expect(page.getByRole('textbox', { name: /New Keygate key/ })).toHaveCount(0);

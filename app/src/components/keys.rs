@@ -351,7 +351,11 @@ pub fn KeyListItem(
             <td class="num key-usage">
                 <span class="requests-today">{key.usage.today.requests}</span>" / "
                 <span class="requests-month">{key.usage.month.requests}</span>
-                <br /><span class="muted small">{format!("{} this month", key.usage.month.cost)}</span>
+                <br /><span class="muted small">{format!(
+                    "{} tokens, {} this month",
+                    key.usage.month.prompt_tokens + key.usage.month.completion_tokens,
+                    key.usage.month.cost
+                )}</span>
             </td>
             <td>{if key.expired {
                 view! { <span class="badge badge-warning">"expired"</span> }.into_any()

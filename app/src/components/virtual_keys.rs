@@ -183,7 +183,7 @@ fn VirtualKeyTable(
                     <th scope="col">"Expires"</th><th scope="col">"Last used"</th>
                     <th scope="col" class="num">"Requests today"</th>
                     <th scope="col" class="num">"Requests this month"</th>
-                    <th scope="col" class="num">"Cost this month"</th>
+                    <th scope="col" class="num">"Cost and tokens this month"</th>
                     <th scope="col" class="actions"><span class="sr-only">"Actions"</span></th>
                 </tr></thead>
                 <tbody>
@@ -207,7 +207,8 @@ fn VirtualKeyTable(
                                 <td>{k.last_used_at.as_deref().map(short_time).unwrap_or_else(|| "never".into())}</td>
                                 <td class="num requests-today">{grouped(k.today.requests)}</td>
                                 <td class="num requests-month">{grouped(k.month.requests)}</td>
-                                <td class="num cost-month">{k.month.cost.clone()}</td>
+                                <td class="num cost-month">{k.month.cost.clone()}<br />
+                                    <span class="muted small tokens-month">{format!("{} tokens", grouped(k.month.prompt_tokens + k.month.completion_tokens))}</span></td>
                                 <td class="actions">{(k.status == "active").then(|| view! {
                                     <ConfirmButton
                                         label="Revoke".to_owned()
