@@ -30,8 +30,9 @@ pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, Domain
     let db = Database::connect(options)
         .await
         .map_err(|e| DomainError::internal("could not connect to the database", e))?;
-    Migrator::up(&db, None)
-        .await
-        .map_err(|e| DomainError::internal("database migration failed", e))?;
+    Migrator::up(&db, None).await.map_err(|e| {
+        tracing::error!(error = %e, "database migration failed");
+        DomainError::internal("database migration failed", e)
+    })?;
     Ok(db)
 }

@@ -11,6 +11,7 @@ mod m20261125_000005_api_tokens;
 mod m20261125_000006_custom_providers;
 mod m20261125_000007_gateway;
 mod m20261126_000008_proxy_files;
+mod m20261126_000009_insight;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_custom_providers::Migration),
             Box::new(m20261125_000007_gateway::Migration),
             Box::new(m20261126_000008_proxy_files::Migration),
+            Box::new(m20261126_000009_insight::Migration),
         ]
     }
 }

@@ -107,6 +107,7 @@ pub async fn virtual_keys_create(
             .split(|c: char| c == ',' || c.is_whitespace())
             .map(str::to_owned)
             .collect(),
+        persona_id: None,
     };
     let (key, secret) = store::create(&state.db, &admin, input)
         .await

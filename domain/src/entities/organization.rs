@@ -6,6 +6,9 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
     pub name: String,
+    /// Whether an application calling with an organization JWT may create users on first
+    /// sight of an unknown `X-User-ID`.
+    pub auto_create_users: bool,
     pub created_at: ChronoDateTimeUtc,
 }
 

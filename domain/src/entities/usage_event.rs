@@ -30,6 +30,10 @@ pub struct Model {
     pub outcome: String,
     pub error_type: Option<String>,
     pub estimated: bool,
+    /// The persona applied to the request, if any.
+    pub persona_id: Option<i32>,
+    /// The provider's id of the answer (`chatcmpl-…`, `resp_…`, `msg_…`), for ratings.
+    pub response_id: Option<String>,
     pub created_at: ChronoDateTimeUtc,
 }
 

@@ -62,6 +62,10 @@ pub struct UsageRecord {
     pub outcome: Outcome,
     pub error_type: Option<String>,
     pub estimated: bool,
+    /// The persona applied to the request, if any.
+    pub persona_id: Option<i32>,
+    /// The provider's id of the answer, when it sent one.
+    pub response_id: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -99,6 +103,11 @@ impl UsageRecord {
             outcome: Set(self.outcome.as_str().to_owned()),
             error_type: Set(self.error_type.clone()),
             estimated: Set(self.estimated),
+            persona_id: Set(self.persona_id),
+            response_id: Set(self
+                .response_id
+                .as_ref()
+                .map(|id| id.chars().take(200).collect())),
             created_at: Set(self.created_at),
             ..Default::default()
         }

@@ -4,9 +4,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, DurationRound as _, TimeDelta, Utc};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Alias, Expr, OnConflict};
 use sea_orm::{ConnectionTrait, EntityTrait, Set};
 
+use super::latency::{BUCKETS, Histogram, bucket_of};
 use super::record::UsageRecord;
 use crate::entities::usage_rollup;
 
@@ -21,6 +22,7 @@ struct BucketKey {
     provider_key_id: i32,
     provider: String,
     model: String,
+    persona_id: i32,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -32,6 +34,7 @@ struct Sums {
     cached_tokens: i64,
     cost_micros: i64,
     total_ms: i64,
+    latency: Histogram,
 }
 
 fn start_of(at: DateTime<Utc>, granularity: &str) -> DateTime<Utc> {
@@ -57,6 +60,7 @@ fn aggregate(records: &[UsageRecord]) -> HashMap<BucketKey, Sums> {
                 provider_key_id: r.provider_key_id.unwrap_or(0),
                 provider: r.provider.clone(),
                 model: r.model.chars().take(200).collect(),
+                persona_id: r.persona_id.unwrap_or(0),
             };
             let s = sums.entry(key).or_default();
             s.requests += 1;
@@ -66,30 +70,60 @@ fn aggregate(records: &[UsageRecord]) -> HashMap<BucketKey, Sums> {
             s.cached_tokens += i64::from(r.usage.cached_tokens.unwrap_or(0));
             s.cost_micros = s.cost_micros.saturating_add(r.cost_micros);
             s.total_ms += i64::from(r.total_ms);
+            s.latency[bucket_of(r.total_ms)] += 1;
         }
     }
     sums
 }
 
-const SUMMED: [usage_rollup::Column; 7] = [
-    usage_rollup::Column::Requests,
-    usage_rollup::Column::Errors,
-    usage_rollup::Column::PromptTokens,
-    usage_rollup::Column::CompletionTokens,
-    usage_rollup::Column::CachedTokens,
-    usage_rollup::Column::CostMicros,
-    usage_rollup::Column::TotalMs,
+/// Columns a conflicting upsert adds to instead of replacing.
+const SUMMED: [&str; 7] = [
+    "requests",
+    "errors",
+    "prompt_tokens",
+    "completion_tokens",
+    "cached_tokens",
+    "cost_micros",
+    "total_ms",
 ];
 
-fn column_name(column: usage_rollup::Column) -> &'static str {
-    match column {
-        usage_rollup::Column::Requests => "requests",
-        usage_rollup::Column::Errors => "errors",
-        usage_rollup::Column::PromptTokens => "prompt_tokens",
-        usage_rollup::Column::CompletionTokens => "completion_tokens",
-        usage_rollup::Column::CachedTokens => "cached_tokens",
-        usage_rollup::Column::CostMicros => "cost_micros",
-        _ => "total_ms",
+fn latency_column(i: usize) -> String {
+    format!("lat_{i}")
+}
+
+fn active(k: BucketKey, s: Sums) -> usage_rollup::ActiveModel {
+    let l = s.latency;
+    usage_rollup::ActiveModel {
+        granularity: Set(k.granularity.to_owned()),
+        bucket_start: Set(k.bucket_start),
+        org_id: Set(k.org_id),
+        project_id: Set(k.project_id),
+        virtual_key_id: Set(k.virtual_key_id),
+        user_id: Set(k.user_id),
+        provider_key_id: Set(k.provider_key_id),
+        provider: Set(k.provider),
+        model: Set(k.model),
+        persona_id: Set(k.persona_id),
+        requests: Set(s.requests),
+        errors: Set(s.errors),
+        prompt_tokens: Set(s.prompt_tokens),
+        completion_tokens: Set(s.completion_tokens),
+        cached_tokens: Set(s.cached_tokens),
+        cost_micros: Set(s.cost_micros),
+        total_ms: Set(s.total_ms),
+        lat_0: Set(l[0]),
+        lat_1: Set(l[1]),
+        lat_2: Set(l[2]),
+        lat_3: Set(l[3]),
+        lat_4: Set(l[4]),
+        lat_5: Set(l[5]),
+        lat_6: Set(l[6]),
+        lat_7: Set(l[7]),
+        lat_8: Set(l[8]),
+        lat_9: Set(l[9]),
+        lat_10: Set(l[10]),
+        lat_11: Set(l[11]),
+        ..Default::default()
     }
 }
 
@@ -99,28 +133,8 @@ pub async fn add(db: &impl ConnectionTrait, records: &[UsageRecord]) -> Result<(
     if sums.is_empty() {
         return Ok(());
     }
-    let rows: Vec<usage_rollup::ActiveModel> = sums
-        .into_iter()
-        .map(|(k, s)| usage_rollup::ActiveModel {
-            granularity: Set(k.granularity.to_owned()),
-            bucket_start: Set(k.bucket_start),
-            org_id: Set(k.org_id),
-            project_id: Set(k.project_id),
-            virtual_key_id: Set(k.virtual_key_id),
-            user_id: Set(k.user_id),
-            provider_key_id: Set(k.provider_key_id),
-            provider: Set(k.provider),
-            model: Set(k.model),
-            requests: Set(s.requests),
-            errors: Set(s.errors),
-            prompt_tokens: Set(s.prompt_tokens),
-            completion_tokens: Set(s.completion_tokens),
-            cached_tokens: Set(s.cached_tokens),
-            cost_micros: Set(s.cost_micros),
-            total_ms: Set(s.total_ms),
-            ..Default::default()
-        })
-        .collect();
+    let rows: Vec<usage_rollup::ActiveModel> =
+        sums.into_iter().map(|(k, s)| active(k, s)).collect();
     let mut on_conflict = OnConflict::columns([
         usage_rollup::Column::Granularity,
         usage_rollup::Column::BucketStart,
@@ -129,16 +143,21 @@ pub async fn add(db: &impl ConnectionTrait, records: &[UsageRecord]) -> Result<(
         usage_rollup::Column::UserId,
         usage_rollup::Column::ProviderKeyId,
         usage_rollup::Column::Model,
+        usage_rollup::Column::PersonaId,
     ]);
-    for column in SUMMED {
-        let name = column_name(column);
+    let latency: Vec<String> = (0..BUCKETS).map(latency_column).collect();
+    for name in SUMMED
+        .iter()
+        .copied()
+        .chain(latency.iter().map(String::as_str))
+    {
         on_conflict.value(
-            column,
+            Alias::new(name),
             Expr::cust(format!("usage_rollups.{name} + excluded.{name}")),
         );
     }
     // Chunks keep each statement under SQLite's bound-parameter limit.
-    for chunk in rows.chunks(400) {
+    for chunk in rows.chunks(200) {
         usage_rollup::Entity::insert_many(chunk.to_vec())
             .on_conflict(on_conflict.clone())
             .exec_without_returning(db)
@@ -183,6 +202,8 @@ mod tests {
             outcome,
             error_type: None,
             estimated: false,
+            persona_id: None,
+            response_id: None,
             created_at: at,
         }
     }

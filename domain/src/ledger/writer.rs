@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::record::UsageRecord;
 use super::rollup;
@@ -29,10 +29,18 @@ enum Message {
     Flush(oneshot::Sender<()>),
 }
 
+/// Sent after each committed batch: the organizations whose usage changed. Open dashboards
+/// subscribe and refresh (usage shows up within the linger window plus one commit).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Committed {
+    pub org_ids: Vec<i32>,
+}
+
 #[derive(Clone)]
 pub struct Ledger {
     tx: mpsc::UnboundedSender<Message>,
     depth: Arc<AtomicUsize>,
+    commits: broadcast::Sender<Arc<Committed>>,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -48,8 +56,15 @@ impl Ledger {
     pub fn start(db: DatabaseConnection) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         let depth = Arc::new(AtomicUsize::new(0));
-        tokio::spawn(run(db, rx, depth.clone()));
-        Self { tx, depth }
+        let (commits, _) = broadcast::channel(64);
+        tokio::spawn(run(db, rx, depth.clone(), commits.clone()));
+        Self { tx, depth, commits }
+    }
+
+    /// Notifications of committed batches (a slow subscriber skips ahead; it only needs to
+    /// know that something changed).
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Committed>> {
+        self.commits.subscribe()
     }
 
     /// Queues a record; never blocks.
@@ -79,6 +94,7 @@ async fn run(
     db: DatabaseConnection,
     mut rx: mpsc::UnboundedReceiver<Message>,
     depth: Arc<AtomicUsize>,
+    commits: broadcast::Sender<Arc<Committed>>,
 ) {
     while let Some(first) = rx.recv().await {
         let mut batch = Vec::new();
@@ -108,6 +124,11 @@ async fn run(
         if !batch.is_empty() {
             write_with_retry(&db, &batch).await;
             depth.fetch_sub(batch.len(), Ordering::Relaxed);
+            let mut org_ids: Vec<i32> = batch.iter().map(|r| r.org_id).collect();
+            org_ids.sort_unstable();
+            org_ids.dedup();
+            // No subscribers is normal (no dashboard open).
+            let _ = commits.send(Arc::new(Committed { org_ids }));
         }
         for done in waiters {
             let _ = done.send(());

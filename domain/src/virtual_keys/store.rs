@@ -23,6 +23,8 @@ pub struct NewVirtualKey {
     pub expires_in: Option<String>,
     pub user_id: Option<i32>,
     pub models: Vec<String>,
+    /// The persona applied when a request names none.
+    pub persona_id: Option<i32>,
 }
 
 /// A key's state as users see it.
@@ -89,6 +91,17 @@ pub async fn create(
             .await?
             .ok_or_else(|| DomainError::validation("user_id", "No such user."))?;
     }
+    if let Some(persona_id) = input.persona_id {
+        let persona = crate::personas::get(db, admin.user(), persona_id)
+            .await
+            .map_err(|_| DomainError::validation("persona_id", "No such persona."))?;
+        if persona.user_id.is_some() && persona.user_id != input.user_id {
+            return Err(DomainError::validation(
+                "persona_id",
+                "This persona is restricted to another user than the key's.",
+            ));
+        }
+    }
     let now = Utc::now();
     let expires_at = match expires_in {
         Some(d) => Some(
@@ -108,7 +121,7 @@ pub async fn create(
         prefix: Set(format::display_prefix(key)),
         last_four: Set(format::last_four(key)),
         models: Set(serde_json::to_string(&models).unwrap_or_else(|_| "[]".into())),
-        persona_id: Set(None),
+        persona_id: Set(input.persona_id),
         created_by: Set(admin.user().id),
         created_at: Set(now),
         expires_at: Set(expires_at),

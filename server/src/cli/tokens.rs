@@ -93,6 +93,7 @@ async fn create_proxy_key(
             expires_in: request.expires_in.map(str::to_owned),
             user_id,
             models: request.models.to_vec(),
+            persona_id: None,
         },
     )
     .await

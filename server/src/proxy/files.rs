@@ -129,6 +129,7 @@ fn meta(caller: &Arc<Caller>, target: &Target, request_id: &str, started: Instan
         api: Api::Files,
         stream: false,
         started,
+        persona_id: None,
     }
 }
 

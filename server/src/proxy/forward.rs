@@ -37,6 +37,8 @@ pub struct RequestMeta {
     pub api: Api,
     pub stream: bool,
     pub started: Instant,
+    /// The persona applied to the request, if any.
+    pub persona_id: Option<i32>,
 }
 
 impl RequestMeta {
@@ -82,6 +84,8 @@ impl RequestMeta {
             outcome,
             error_type,
             estimated,
+            persona_id: self.persona_id,
+            response_id: None,
             created_at: chrono::Utc::now(),
         }
     }
@@ -186,6 +190,8 @@ async fn run(
             "The Messages API serves Anthropic models only; use /v1/chat/completions.",
         ));
     }
+    let persona_id =
+        super::persona::apply(state, &caller, headers, api, &mut json, dialect).await?;
     let stream = json.get("stream").and_then(Value::as_bool).unwrap_or(false);
     let meta = RequestMeta {
         request_id: request_id.to_owned(),
@@ -195,6 +201,7 @@ async fn run(
         api,
         stream,
         started,
+        persona_id,
     };
     let candidates = state
         .gateway
@@ -384,11 +391,16 @@ async fn deliver(
         )
         .into_response();
     }
-    let reported = meta.api.wire().and_then(|wire| {
-        serde_json::from_slice::<Value>(&body)
-            .ok()
-            .and_then(|v| usage::from_body(wire, &v))
-    });
+    let parsed = serde_json::from_slice::<Value>(&body).ok();
+    let reported = meta
+        .api
+        .wire()
+        .zip(parsed.as_ref())
+        .and_then(|(wire, v)| usage::from_body(wire, v));
+    let response_id = parsed
+        .as_ref()
+        .and_then(usage::response_id)
+        .map(str::to_owned);
     let (usage, estimated) = match (reported, meta.api.wire()) {
         (Some(usage), _) => (usage, false),
         (None, Some(wire)) => (
@@ -400,7 +412,7 @@ async fn deliver(
         ),
         (None, None) => (Usage::default(), false),
     };
-    state.gateway.ledger.record(meta.record(
+    let mut record = meta.record(
         key_id,
         usage,
         Some(&priced),
@@ -409,7 +421,9 @@ async fn deliver(
         Outcome::Success,
         None,
         estimated,
-    ));
+    );
+    record.response_id = response_id;
+    state.gateway.ledger.record(record);
     let mut out = Response::new(Body::from(body));
     *out.status_mut() = StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::OK);
     out.headers_mut().insert(

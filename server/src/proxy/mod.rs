@@ -10,6 +10,8 @@ mod failover;
 mod files;
 mod forward;
 mod models;
+mod persona;
+mod ratings;
 mod stream;
 
 use axum::Router;
@@ -51,6 +53,9 @@ pub fn router(state: AppState) -> Router {
             "/v1/messages/count_tokens",
             post(|s, h, b| forward::handle(Api::CountTokens, s, h, b)),
         )
+        .route("/v1/responses/{id}/rating", post(ratings::openai))
+        .route("/v1/chat/completions/{id}/rating", post(ratings::openai))
+        .route("/v1/messages/{id}/rating", post(ratings::anthropic))
         .layer(DefaultBodyLimit::max(max_body))
         .route(
             "/v1/files",

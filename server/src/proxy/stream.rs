@@ -37,6 +37,7 @@ pub struct StreamMeter {
     text: String,
     saw_end: bool,
     finished: bool,
+    response_id: Option<String>,
 }
 
 impl StreamMeter {
@@ -64,6 +65,7 @@ impl StreamMeter {
             text: String::new(),
             saw_end: false,
             finished: false,
+            response_id: None,
         }
     }
 
@@ -76,6 +78,9 @@ impl StreamMeter {
         }
         if let Ok(data) = serde_json::from_str::<Value>(&event.data) {
             let name = Some(event.event.as_str()).filter(|n| *n != "message");
+            if self.response_id.is_none() {
+                self.response_id = usage::response_id(&data).map(str::to_owned);
+            }
             if let Some(reported) = usage::from_stream_event(self.wire, name, &data) {
                 self.usage.merge_max(reported);
             }
@@ -144,7 +149,7 @@ impl StreamMeter {
             Outcome::ClientDisconnected => Some("client_disconnected".to_owned()),
             _ => None,
         };
-        self.ledger.record(self.meta.record(
+        let mut record = self.meta.record(
             self.key_id,
             usage,
             Some(&self.priced),
@@ -153,7 +158,9 @@ impl StreamMeter {
             outcome,
             error_type,
             estimated,
-        ));
+        );
+        record.response_id = self.response_id.take();
+        self.ledger.record(record);
     }
 }
 

@@ -8,9 +8,11 @@ pub mod error;
 pub mod key_body;
 pub mod my_keys;
 pub mod openapi;
+pub mod personas;
 pub mod projects;
 pub mod providers;
 pub mod routes;
+pub mod usage;
 pub mod virtual_keys;
 
 use axum::Router;
@@ -56,6 +58,26 @@ where
                 .delete(api_keys::delete),
         )
         .route("/admin/api-keys/{id}/verify", post(api_keys::verify))
+        .route("/admin/api-keys/{id}/usage", get(usage::key))
+        .route("/usage", get(usage::usage))
+        .route(
+            "/admin/personas",
+            get(personas::list).post(personas::create),
+        )
+        .route(
+            "/admin/personas/{id}",
+            get(personas::get)
+                .put(personas::update)
+                .delete(personas::delete),
+        )
+        .route("/admin/personas/{id}/activate", post(personas::activate))
+        .route(
+            "/admin/personas/{id}/deactivate",
+            post(personas::deactivate),
+        )
+        .route("/admin/personas/{id}/analytics", get(personas::analytics))
+        .route("/usage/export.csv", get(usage::export_csv))
+        .route("/usage/events", get(usage::events))
         .route(
             "/admin/virtual-keys",
             get(virtual_keys::list).post(virtual_keys::create),

@@ -243,6 +243,11 @@ pub struct ServiceStats {
     active_keys: usize,
     verified_keys: usize,
     last_used: Option<String>,
+    /// The caller's proxied requests to this service this month (UTC), whichever key served
+    /// them.
+    requests_this_month: i64,
+    tokens_this_month: i64,
+    cost_micros_this_month: i64,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -251,8 +256,7 @@ pub struct Stats {
     total: usize,
 }
 
-/// The caller's keys per service. Request and cost figures join this when the usage ledger
-/// exists (the gateway issue).
+/// The caller's keys per service, with their own usage of each service this month.
 #[utoipa::path(get, path = "/api/api-keys/stats", tag = "my keys", security(("session" = []), ("adminToken" = [])),
     responses((status = 200, body = Stats), (status = 401, description = "No session or token", body = ErrorBody)))]
 pub async fn stats(
@@ -279,6 +283,31 @@ pub async fn stats(
         if used > entry.last_used {
             entry.last_used = used;
         }
+    }
+    let now = chrono::Utc::now();
+    let month_start = domain::ledger::projection::month_start(now);
+    let mut filter = domain::ledger::query::UsageFilter::new(
+        user.org_id,
+        month_start,
+        domain::ledger::projection::next_month_start(now),
+    );
+    filter.user_id = Some(user.id);
+    let used = domain::ledger::query::grouped(
+        &state.db,
+        &filter,
+        domain::ledger::query::GroupBy::Provider,
+    )
+    .await?;
+    for g in used {
+        let entry = by_service
+            .entry(g.key.clone())
+            .or_insert_with(|| ServiceStats {
+                service: g.key.clone(),
+                ..Default::default()
+            });
+        entry.requests_this_month = g.requests;
+        entry.tokens_this_month = g.tokens();
+        entry.cost_micros_this_month = g.cost_micros;
     }
     Ok(Json(Stats {
         total: keys.len(),

@@ -5,7 +5,8 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
-    api_keys, auth, broker, error, key_body, my_keys, projects, providers, routes, virtual_keys,
+    api_keys, auth, broker, error, key_body, my_keys, personas, projects, providers, routes, usage,
+    virtual_keys,
 };
 
 #[derive(OpenApi)]
@@ -31,6 +32,9 @@ use super::{
         virtual_keys::create, virtual_keys::list, virtual_keys::revoke, virtual_keys::revoke_all,
         routes::list, routes::create, routes::delete, routes::usage, routes::prices,
         routes::set_price, routes::delete_price,
+        usage::usage, usage::export_csv, usage::events, usage::key,
+        personas::list, personas::create, personas::get, personas::update, personas::activate,
+        personas::deactivate, personas::delete, personas::analytics,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail, key_body::KeyBody)),
     modifiers(&Security),

@@ -65,6 +65,8 @@ pub struct CreateVirtualKey {
     /// Allowed model patterns (`gpt-4o*`); empty or absent = every model.
     #[serde(default)]
     models: Vec<String>,
+    /// The persona applied when a request names none (`X-Keygate-Persona` overrides it).
+    persona_id: Option<i32>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -115,6 +117,7 @@ pub async fn create(
             expires_in: body.expires_in,
             user_id: body.user_id,
             models: body.models,
+            persona_id: body.persona_id,
         },
     )
     .await?;

@@ -262,6 +262,18 @@ impl TestApp {
         .unwrap()
     }
 
+    /// The id of the user with this email.
+    pub async fn user_id(&self, email: &str) -> i64 {
+        use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
+        let found = domain::entities::user::Entity::find()
+            .filter(domain::entities::user::Column::Email.eq(email))
+            .one(&self.state.db)
+            .await
+            .unwrap()
+            .unwrap();
+        i64::from(found.id)
+    }
+
     pub async fn login(
         &self,
         client: &reqwest::Client,

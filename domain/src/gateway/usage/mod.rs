@@ -229,3 +229,14 @@ fn anthropic_usage(u: &Value) -> Option<Usage> {
 
 #[cfg(test)]
 mod tests;
+
+/// The provider's id of an answer — from a whole body (`chatcmpl-…`, `resp_…`, `msg_…`) or a
+/// stream event (chat chunks carry it at the top, Responses events in `response`, Anthropic's
+/// `message_start` in `message`). Ratings refer to answers by this id.
+pub fn response_id(data: &Value) -> Option<&str> {
+    data.get("id")
+        .and_then(Value::as_str)
+        .or_else(|| data.pointer("/response/id").and_then(Value::as_str))
+        .or_else(|| data.pointer("/message/id").and_then(Value::as_str))
+        .filter(|id| !id.is_empty() && id.len() <= 200)
+}

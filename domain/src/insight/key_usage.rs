@@ -1,0 +1,136 @@
+//! A provider key's usage as seed 004's `GET /api/admin/api-keys/{id}/usage` describes it:
+//! the current period against its limit and reset time, daily and monthly history, and cost
+//! so far this month with a projection to its end.
+//!
+//! The period is the calendar month (UTC) and usage is counted in tokens. Limits arrive with
+//! the governance work; until then `limit` is `None` (unlimited).
+
+use chrono::{DateTime, Datelike as _, DurationRound as _, NaiveDate, TimeDelta, Utc};
+use sea_orm::DatabaseConnection;
+
+use crate::error::DomainError;
+use crate::ledger::projection::{month_start, next_month_start, projected_month_cost};
+use crate::ledger::query::{self, Group, GroupBy, UsageFilter};
+
+/// Days of daily history.
+pub const DAILY_DAYS: i64 = 30;
+/// Months of monthly history (including the current one).
+pub const MONTHS: u32 = 12;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PeriodUsage {
+    /// Tokens (input + output) used in the current period.
+    pub current: i64,
+    pub limit: Option<i64>,
+    pub reset_at: DateTime<Utc>,
+    pub requests: i64,
+    pub cost_micros: i64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyUsage {
+    pub usage: PeriodUsage,
+    /// The last [`DAILY_DAYS`] days, oldest first (key: the day's start).
+    pub daily: Vec<Group>,
+    /// The last [`MONTHS`] months, oldest first (key: `YYYY-MM`).
+    pub monthly: Vec<Group>,
+    pub cost_current_micros: i64,
+    pub cost_projected_micros: i64,
+}
+
+fn months_back(now: DateTime<Utc>, n: u32) -> DateTime<Utc> {
+    let total = now.year() * 12 + now.month0() as i32 - n as i32;
+    NaiveDate::from_ymd_opt(total.div_euclid(12), total.rem_euclid(12) as u32 + 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|d| d.and_utc())
+        .unwrap_or(now)
+}
+
+/// Usage of everything `base` selects (normally one provider key).
+pub async fn key_usage(
+    db: &DatabaseConnection,
+    base: &UsageFilter,
+    now: DateTime<Utc>,
+) -> Result<KeyUsage, DomainError> {
+    let tomorrow = now.duration_trunc(TimeDelta::days(1)).unwrap_or(now) + TimeDelta::days(1);
+    let this_month = month_start(now);
+
+    let mut month = base.clone();
+    month.from = this_month;
+    month.to = tomorrow;
+    let current = query::total(db, &month).await?;
+
+    let mut recent = base.clone();
+    recent.from = tomorrow - TimeDelta::days(DAILY_DAYS);
+    recent.to = tomorrow;
+    let daily = query::series(db, &recent, GroupBy::Day).await?;
+
+    let mut year = base.clone();
+    year.from = months_back(now, MONTHS - 1);
+    year.to = tomorrow;
+    let days = query::grouped(db, &year, GroupBy::Day).await?;
+    let mut monthly: Vec<Group> = (0..MONTHS)
+        .rev()
+        .map(|back| {
+            let start = months_back(now, back);
+            Group {
+                key: format!("{:04}-{:02}", start.year(), start.month()),
+                ..Group::default()
+            }
+        })
+        .collect();
+    for day in &days {
+        if let Some(month) = monthly.iter_mut().find(|m| day.key.starts_with(&m.key)) {
+            month.add(day);
+        }
+    }
+
+    // Complete days of this month before today feed the run-rate (plus earlier days of the
+    // last week when the month is young).
+    let today_key =
+        (tomorrow - TimeDelta::days(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let complete: Vec<i64> = daily
+        .iter()
+        .filter(|g| g.key < today_key)
+        .map(|g| g.cost_micros)
+        .collect();
+    let projected = projected_month_cost(now, current.cost_micros, &complete);
+    Ok(KeyUsage {
+        usage: PeriodUsage {
+            current: current.tokens(),
+            limit: None,
+            reset_at: next_month_start(now),
+            requests: current.requests,
+            cost_micros: current.cost_micros,
+        },
+        daily,
+        monthly,
+        cost_current_micros: current.cost_micros,
+        cost_projected_micros: projected,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use chrono::TimeZone as _;
+
+    use super::*;
+
+    #[test]
+    fn months_back_crosses_years() {
+        let now = Utc.with_ymd_and_hms(2026, 2, 15, 8, 0, 0).unwrap();
+        assert_eq!(
+            months_back(now, 0),
+            Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap()
+        );
+        assert_eq!(
+            months_back(now, 2),
+            Utc.with_ymd_and_hms(2025, 12, 1, 0, 0, 0).unwrap()
+        );
+        assert_eq!(
+            months_back(now, 11),
+            Utc.with_ymd_and_hms(2025, 3, 1, 0, 0, 0).unwrap()
+        );
+    }
+}
