@@ -15,6 +15,7 @@ pub mod fallback;
 pub mod gateway;
 pub mod insight;
 pub mod ledger;
+pub mod org_jwts;
 pub mod password;
 pub mod personas;
 pub mod projects;

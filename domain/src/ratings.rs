@@ -79,7 +79,8 @@ pub async fn rate(
     let event = candidates
         .into_iter()
         .find(|e| {
-            e.virtual_key_id == rater.virtual_key_id
+            // Key 0 stands for "no Keygate key" (organization-JWT calls): those match by user.
+            (rater.virtual_key_id != 0 && e.virtual_key_id == rater.virtual_key_id)
                 || (rater.user_id.is_some() && e.user_id == rater.user_id)
         })
         .ok_or(DomainError::NotFound)?;

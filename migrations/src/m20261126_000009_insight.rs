@@ -66,6 +66,7 @@ enum OrgJwts {
     Id,
     Jti,
     OrgId,
+    ProjectId,
     Name,
     CreatedBy,
     CreatedAt,
@@ -232,6 +233,8 @@ impl MigrationTrait for Migration {
                     .col(pk_auto(OrgJwts::Id))
                     .col(string_len_uniq(OrgJwts::Jti, 64))
                     .col(integer(OrgJwts::OrgId))
+                    // The project whose provider keys serve the application's users.
+                    .col(integer(OrgJwts::ProjectId))
                     .col(string_len(OrgJwts::Name, 100).default(""))
                     .col(integer_null(OrgJwts::CreatedBy))
                     .col(timestamp_with_time_zone(OrgJwts::CreatedAt))

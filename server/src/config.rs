@@ -75,6 +75,139 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Organization JWTs for applications that call the proxy as their users (`X-User-ID`).
+    Jwt {
+        #[command(subcommand)]
+        command: JwtCommand,
+    },
+    /// Personas: named system prompts, organization-wide or for one user.
+    Persona {
+        #[command(subcommand)]
+        command: PersonaCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JwtCommand {
+    /// Mint an HS256 token for an organization (printed once).
+    Create {
+        #[arg(long)]
+        org_id: i32,
+        /// The `org_name` claim (default: the organization's name).
+        #[arg(long)]
+        org_name: Option<String>,
+        /// Days until it expires.
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+        /// The project whose provider keys serve the application's users (id; default: the
+        /// organization's oldest active project).
+        #[arg(long)]
+        project_id: Option<i32>,
+        /// A label for the token list.
+        #[arg(long, default_value = "")]
+        name: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List an organization's tokens (ids and lifetimes; tokens themselves are not stored).
+    List {
+        #[arg(long)]
+        org_id: i32,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token: the proxy refuses it from now on.
+    Revoke {
+        id: i32,
+        #[arg(long)]
+        org_id: i32,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Whether unknown X-User-IDs become new users of the organization (`on`/`off`).
+    AutoCreateUsers {
+        #[arg(long)]
+        org_id: i32,
+        #[arg(value_parser = ["on", "off"])]
+        setting: String,
+    },
+}
+
+/// A persona's id, as `keygate persona list` shows it.
+#[derive(Debug, Clone, Args)]
+pub struct PersonaRef {
+    /// The persona's id.
+    pub id: i32,
+    #[command(flatten)]
+    pub acting: ActingAs,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PersonaCommand {
+    /// Create a persona. Use `--content -` to read the system prompt from stdin.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// The system prompt (`-`: read it from stdin).
+        #[arg(long)]
+        content: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Restrict the persona to this user (id); organization-wide without it.
+        #[arg(long)]
+        user_id: Option<i32>,
+        #[command(flatten)]
+        acting: ActingAs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the organization's personas.
+    List {
+        #[command(flatten)]
+        acting: ActingAs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one persona with its content.
+    Get(PersonaRef),
+    /// Change a persona's name, description, content or user.
+    Update {
+        id: i32,
+        #[arg(long)]
+        name: Option<String>,
+        /// The new system prompt (`-`: read it from stdin).
+        #[arg(long)]
+        content: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        /// Restrict the persona to this user (id).
+        #[arg(long, conflicts_with = "org_wide")]
+        user_id: Option<i32>,
+        /// Make the persona organization-wide.
+        #[arg(long)]
+        org_wide: bool,
+        #[command(flatten)]
+        acting: ActingAs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Let requests use the persona again.
+    Activate(PersonaRef),
+    /// Refuse requests that name the persona (403), keeping it and its analytics.
+    Deactivate(PersonaRef),
+    /// Delete the persona (its usage stays in the analytics rollups).
+    Delete(PersonaRef),
+    /// Requests, success rate, tokens, cost, top models and users, last 7 days, ratings.
+    Analytics(PersonaRef),
 }
 
 /// Which organization a command acts in, and as whom.

@@ -104,6 +104,8 @@ async fn main() -> ExitCode {
         Some(Command::Project { command }) => cli::projects::run(&cli.config, command).await,
         Some(Command::Key { command }) => cli::keys::run(&cli.config, command).await,
         Some(Command::User { command }) => cli::users::run(&cli.config, command).await,
+        Some(Command::Jwt { command }) => cli::jwts::run(&cli.config, command).await,
+        Some(Command::Persona { command }) => cli::personas::run(&cli.config, command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -62,6 +62,18 @@ async fn the_openapi_document_matches_the_router(backend: Backend) {
         ("get", "/api/admin/prices"),
         ("put", "/api/admin/prices"),
         ("delete", "/api/admin/prices/{id}"),
+        ("get", "/api/usage"),
+        ("get", "/api/usage/export.csv"),
+        ("get", "/api/usage/events"),
+        ("get", "/api/admin/api-keys/{id}/usage"),
+        ("get", "/api/admin/personas"),
+        ("post", "/api/admin/personas"),
+        ("get", "/api/admin/personas/{id}"),
+        ("put", "/api/admin/personas/{id}"),
+        ("delete", "/api/admin/personas/{id}"),
+        ("post", "/api/admin/personas/{id}/activate"),
+        ("post", "/api/admin/personas/{id}/deactivate"),
+        ("get", "/api/admin/personas/{id}/analytics"),
     ];
     let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
     assert_eq!(

@@ -10,6 +10,8 @@ pub struct Model {
     #[sea_orm(unique)]
     pub jti: String,
     pub org_id: i32,
+    /// The project whose provider keys serve the application's users.
+    pub project_id: i32,
     pub name: String,
     pub created_by: Option<i32>,
     pub created_at: ChronoDateTimeUtc,

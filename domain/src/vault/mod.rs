@@ -121,6 +121,16 @@ impl MasterKey {
         Ok(Self { bytes })
     }
 
+    /// Raw bytes of a key derived for one purpose, for MACs that need the key itself (the
+    /// organization JWTs' HS256). Zeroed when dropped.
+    pub fn derive_secret(&self, purpose: &[u8]) -> Result<Zeroizing<[u8; KEY_LEN]>, VaultError> {
+        let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
+        hkdf::Hkdf::<sha2::Sha256>::new(Some(b"keygate"), self.bytes.as_ref())
+            .expand(purpose, bytes.as_mut())
+            .map_err(|_| VaultError::Crypto)?;
+        Ok(bytes)
+    }
+
     fn cipher(&self) -> Result<Aes256Gcm, VaultError> {
         Aes256Gcm::new_from_slice(self.bytes.as_ref()).map_err(|_| VaultError::Crypto)
     }

@@ -1,5 +1,6 @@
 //! The `keygate` subcommands an operator runs on the server's machine, against the database
-//! directly: `admin`, `vault`, `token`, `org`, `project`, `key` and `user`.
+//! directly: `admin`, `vault`, `token`, `org`, `project`, `key`, `user`, `jwt`
+//! and `persona`.
 //!
 //! Every command prints short text for people, or JSON with stable camelCase keys with
 //! `--json`. Errors come back as a message for stderr; secrets are read from stdin (or a
@@ -7,8 +8,10 @@
 #![allow(clippy::print_stdout)] // the CLI talks to its operator on stdout
 
 mod admin;
+pub mod jwts;
 pub mod keys;
 pub mod orgs;
+pub mod personas;
 pub mod projects;
 pub mod tokens;
 pub mod users;
