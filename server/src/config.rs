@@ -80,6 +80,26 @@ pub enum Command {
         #[command(subcommand)]
         command: JwtCommand,
     },
+    /// An organization's usage report for a month (or a day): totals against the previous
+    /// period, the trend, breakdowns by project, model, provider and user, and the projected
+    /// month-end cost.
+    Report {
+        /// The month, `YYYY-MM` (default: the current month).
+        #[arg(long, conflicts_with = "day")]
+        month: Option<String>,
+        /// A single day instead, `YYYY-MM-DD`.
+        #[arg(long)]
+        day: Option<String>,
+        /// Print CSV instead of text.
+        #[arg(long, conflicts_with = "json")]
+        csv: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// The organization (needed when the database holds more than one).
+        #[arg(long)]
+        org_id: Option<i32>,
+    },
     /// Personas: named system prompts, organization-wide or for one user.
     Persona {
         #[command(subcommand)]

@@ -104,6 +104,16 @@ async fn main() -> ExitCode {
         Some(Command::Project { command }) => cli::projects::run(&cli.config, command).await,
         Some(Command::Key { command }) => cli::keys::run(&cli.config, command).await,
         Some(Command::User { command }) => cli::users::run(&cli.config, command).await,
+        Some(Command::Report {
+            month,
+            day,
+            csv,
+            json,
+            org_id,
+        }) => {
+            let period = day.as_deref().or(month.as_deref());
+            cli::report::run(&cli.config, period, *csv, *json, *org_id).await
+        }
         Some(Command::Jwt { command }) => cli::jwts::run(&cli.config, command).await,
         Some(Command::Persona { command }) => cli::personas::run(&cli.config, command).await,
     };

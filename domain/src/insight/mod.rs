@@ -4,6 +4,7 @@
 pub mod export;
 pub mod key_usage;
 pub mod labels;
+pub mod report;
 
 use crate::auth::{Admin, SessionUser};
 use crate::error::DomainError;

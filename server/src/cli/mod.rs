@@ -13,6 +13,7 @@ pub mod keys;
 pub mod orgs;
 pub mod personas;
 pub mod projects;
+pub mod report;
 pub mod tokens;
 pub mod users;
 mod vault;
@@ -128,7 +129,7 @@ fn yes_no(value: bool) -> String {
 }
 
 /// The organization a command acts in: `--org-id`, or the only one there is.
-async fn resolve_org_id(
+pub(crate) async fn resolve_org_id(
     db: &sea_orm::DatabaseConnection,
     org_id: Option<i32>,
 ) -> Result<i32, String> {
