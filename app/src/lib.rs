@@ -6,6 +6,7 @@
 pub mod api;
 pub mod components;
 pub mod dto;
+pub mod dto_insight;
 pub mod error;
 pub mod pages;
 #[cfg(feature = "ssr")]
@@ -24,11 +25,13 @@ use crate::pages::{
     keys::{MyKeysPage, OrgKeysPage},
     login::LoginPage,
     not_found::NotFoundPage,
-    placeholders::{AuditPage, UsagePage},
+    personas::{PersonaDetailPage, PersonasPage},
+    placeholders::AuditPage,
     project_detail::ProjectDetailPage,
     projects::ProjectsPage,
     settings::SettingsPage,
     setup::SetupPage,
+    usage::UsagePage,
     users::UsersPage,
 };
 
@@ -73,6 +76,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("projects") view=ProjectsPage />
                     <Route path=path!("projects/:id") view=ProjectDetailPage />
                     <Route path=path!("usage") view=UsagePage />
+                    <Route path=path!("personas") view=PersonasPage />
+                    <Route path=path!("personas/:id") view=PersonaDetailPage />
                     <Route path=path!("audit") view=AuditPage />
                     <Route path=path!("users") view=UsersPage />
                     <Route path=path!("settings") view=SettingsPage />

@@ -12,6 +12,8 @@ test('every signed-in page fits a 360 px wide screen without sideways scrolling'
     ['/settings', 'Settings'],
     ['/keys', 'My keys'],
     ['/org-keys', 'Organization keys'],
+    ['/usage', 'Usage'],
+    ['/personas', 'Personas'],
   ] as const) {
     await gotoHydrated(page, path);
     await expect(heading(page, title)).toBeVisible();
@@ -24,5 +26,7 @@ test('pages say what they will hold and carry a title', async ({ page }) => {
   await signIn(page, OWNER.email, OWNER.password);
   await gotoHydrated(page, '/usage');
   await expect(page).toHaveTitle('Usage · Keygate');
-  await expect(page.getByRole('heading', { name: 'No usage recorded' })).toBeVisible();
+  await expect(heading(page, 'Usage')).toBeVisible();
+  await gotoHydrated(page, '/audit');
+  await expect(page.getByRole('heading', { name: 'No audit events yet' })).toBeVisible();
 });

@@ -1,3 +1,4 @@
+pub mod charts;
 pub mod confirm;
 pub mod form;
 pub mod keys;

@@ -3,11 +3,13 @@ pub mod dashboard;
 pub mod keys;
 pub mod login;
 pub mod not_found;
+pub mod personas;
 pub mod placeholders;
 pub mod project_detail;
 pub mod projects;
 pub mod settings;
 pub mod setup;
+pub mod usage;
 pub mod users;
 
 use leptos::prelude::*;

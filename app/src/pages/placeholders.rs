@@ -18,14 +18,6 @@ fn Empty(title: &'static str, heading: &'static str, body: &'static str) -> impl
 }
 
 #[component]
-pub fn UsagePage() -> impl IntoView {
-    view! {
-        <Empty title="Usage" heading="No usage recorded"
-            body="Requests, tokens and cost per key, user, project and model will be charted here." />
-    }
-}
-
-#[component]
 pub fn AuditPage() -> impl IntoView {
     view! {
         <Empty title="Audit" heading="No audit events yet"
