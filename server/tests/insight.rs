@@ -392,6 +392,23 @@ async fn usage_is_grouped_exported_and_scoped(backend: Backend) {
     assert!(csv.starts_with("model,label,requests,"), "{csv}");
     assert_eq!(csv.lines().count(), 3);
 
+    // The month's report as CSV: the total line carries every request (the member: theirs).
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    let res = get(&gw.owner, &format!("/api/usage/report.csv?period={month}")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let csv = res.text().await.unwrap();
+    assert!(csv.starts_with("section,key,label,"), "{csv}");
+    assert!(csv.contains(&format!("total,{month},Acme,4,")), "{csv}");
+    let res = get(&member, &format!("/api/usage/report.csv?period={month}")).await;
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains(&format!("total,{month},Acme,1,"))
+    );
+    let res = get(&gw.owner, "/api/usage/report.csv?period=last-week").await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
     // A provider key's period usage (seed 004 shape).
     let res = get(
         &gw.owner,

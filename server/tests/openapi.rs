@@ -64,6 +64,7 @@ async fn the_openapi_document_matches_the_router(backend: Backend) {
         ("delete", "/api/admin/prices/{id}"),
         ("get", "/api/usage"),
         ("get", "/api/usage/export.csv"),
+        ("get", "/api/usage/report.csv"),
         ("get", "/api/usage/events"),
         ("get", "/api/admin/api-keys/{id}/usage"),
         ("get", "/api/admin/personas"),

@@ -69,7 +69,7 @@ impl Period {
 
     pub fn previous(self) -> Self {
         match self {
-            Period::Month { year, month } if month == 1 => Period::Month {
+            Period::Month { year, month: 1 } => Period::Month {
                 year: year - 1,
                 month: 12,
             },

@@ -77,6 +77,7 @@ where
         )
         .route("/admin/personas/{id}/analytics", get(personas::analytics))
         .route("/usage/export.csv", get(usage::export_csv))
+        .route("/usage/report.csv", get(usage::report_csv))
         .route("/usage/events", get(usage::events))
         .route(
             "/admin/virtual-keys",

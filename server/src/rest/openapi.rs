@@ -32,7 +32,7 @@ use super::{
         virtual_keys::create, virtual_keys::list, virtual_keys::revoke, virtual_keys::revoke_all,
         routes::list, routes::create, routes::delete, routes::usage, routes::prices,
         routes::set_price, routes::delete_price,
-        usage::usage, usage::export_csv, usage::events, usage::key,
+        usage::usage, usage::export_csv, usage::report_csv, usage::events, usage::key,
         personas::list, personas::create, personas::get, personas::update, personas::activate,
         personas::deactivate, personas::delete, personas::analytics,
     ),

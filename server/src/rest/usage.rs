@@ -375,3 +375,49 @@ pub async fn key(
         },
     }))
 }
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ReportQuery {
+    /// `YYYY-MM` (a month) or `YYYY-MM-DD` (a day); default: the current month.
+    period: Option<String>,
+}
+
+/// The organization's usage report for a month or a day as CSV (members: their own usage),
+/// one line item per row with a `section` column: total, previous, trend, project, model,
+/// provider, user, projection.
+#[utoipa::path(get, path = "/api/usage/report.csv", tag = "usage", params(ReportQuery), security(("session" = []), ("adminToken" = [])),
+    responses((status = 200, content_type = "text/csv", description = "The report"), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn report_csv(
+    State(state): State<AppState>,
+    RestUser(user): RestUser,
+    ApiQuery(q): ApiQuery<ReportQuery>,
+) -> Result<Response, ApiError> {
+    use chrono::Datelike as _;
+    use domain::insight::report::{self, Period};
+    let now = Utc::now();
+    let period = match q.period.as_deref().filter(|p| !p.is_empty()) {
+        Some(raw) => Period::parse(raw)?,
+        None => Period::Month {
+            year: now.year(),
+            month: now.month(),
+        },
+    };
+    let base = insight::restrict(&user, UsageFilter::new(user.org_id, now, now))?;
+    let r = report::report(&state.db, &base, period, now).await?;
+    let bytes = report::to_csv(&r)?;
+    let mut response = Response::new(Body::from(bytes));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"keygate-report-{}.csv\"",
+        period.label()
+    )) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
