@@ -55,20 +55,23 @@ pub async fn key_usage(
     let tomorrow = now.duration_trunc(TimeDelta::days(1)).unwrap_or(now) + TimeDelta::days(1);
     let this_month = month_start(now);
 
-    let mut month = base.clone();
-    month.from = this_month;
-    month.to = tomorrow;
-    let current = query::total(db, &month).await?;
-
-    let mut recent = base.clone();
-    recent.from = tomorrow - TimeDelta::days(DAILY_DAYS);
-    recent.to = tomorrow;
-    let daily = query::series(db, &recent, GroupBy::Day).await?;
-
+    // One read of the year's daily rows serves the month's total, the last 30 days and the
+    // monthly history.
     let mut year = base.clone();
     year.from = months_back(now, MONTHS - 1);
     year.to = tomorrow;
     let days = query::grouped(db, &year, GroupBy::Day).await?;
+
+    let month_key = this_month.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut current = Group::default();
+    for day in days.iter().filter(|d| d.key >= month_key) {
+        current.add(day);
+    }
+    let mut recent = base.clone();
+    recent.from = tomorrow - TimeDelta::days(DAILY_DAYS);
+    recent.to = tomorrow;
+    let daily = query::fill(&query::window(&recent, GroupBy::Day), days.clone());
+
     let mut monthly: Vec<Group> = (0..MONTHS)
         .rev()
         .map(|back| {

@@ -173,36 +173,44 @@ pub async fn report(
     let mut previous = base.clone();
     (previous.from, previous.to) = period.previous().range();
 
-    let total = query::total(db, &filter).await?;
-    let previous_total = query::total(db, &previous).await?;
-    let trend = query::series(
-        db,
-        &filter,
-        if period.is_month() {
-            GroupBy::Day
-        } else {
-            GroupBy::Hour
-        },
-    )
-    .await?;
-    let running_month = period.is_month() && from <= now && now < to;
-    let projected_cost_micros = if running_month {
-        let today = now.date_naive();
-        let mut week = base.clone();
-        week.to = today
-            .and_hms_opt(0, 0, 0)
-            .map(|t| t.and_utc())
-            .unwrap_or(now);
-        week.from = week.to - TimeDelta::days(7);
-        let daily: Vec<i64> = query::series(db, &week, GroupBy::Day)
-            .await?
-            .iter()
-            .map(|g| g.cost_micros)
-            .collect();
-        Some(projected_month_cost(now, total.cost_micros, &daily))
+    let trend_step = if period.is_month() {
+        GroupBy::Day
     } else {
-        None
+        GroupBy::Hour
     };
+    let running_month = period.is_month() && from <= now && now < to;
+    let mut week = base.clone();
+    week.to = now
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc())
+        .unwrap_or(now);
+    week.from = week.to - TimeDelta::days(7);
+    // The queries are independent: run them at once (each reads its own rollup rows).
+    let (previous_total, trend, week_series, by_project, by_model, by_provider, by_user) = futures_util::try_join!(
+        query::total(db, &previous),
+        query::series(db, &filter, trend_step),
+        async {
+            if running_month {
+                query::series(db, &week, GroupBy::Day).await
+            } else {
+                Ok(Vec::new())
+            }
+        },
+        breakdown(db, &filter, GroupBy::Project),
+        breakdown(db, &filter, GroupBy::Model),
+        breakdown(db, &filter, GroupBy::Provider),
+        breakdown(db, &filter, GroupBy::User),
+    )?;
+    // The trend covers the whole period bucket by bucket, so it sums to the total.
+    let mut total = Group::default();
+    for g in &trend {
+        total.add(g);
+    }
+    let projected_cost_micros = running_month.then(|| {
+        let daily: Vec<i64> = week_series.iter().map(|g| g.cost_micros).collect();
+        projected_month_cost(now, total.cost_micros, &daily)
+    });
     Ok(Report {
         org_id: org.id,
         org_name: org.name,
@@ -212,10 +220,10 @@ pub async fn report(
         total,
         previous_total,
         trend,
-        by_project: breakdown(db, &filter, GroupBy::Project).await?,
-        by_model: breakdown(db, &filter, GroupBy::Model).await?,
-        by_provider: breakdown(db, &filter, GroupBy::Provider).await?,
-        by_user: breakdown(db, &filter, GroupBy::User).await?,
+        by_project,
+        by_model,
+        by_provider,
+        by_user,
         projected_cost_micros,
         generated_at: now,
     })

@@ -45,17 +45,22 @@ pub async fn analytics(
         .unwrap_or(now);
     let mut all_time = UsageFilter::new(persona.org_id, beginning, tomorrow);
     all_time.persona_id = Some(persona.id);
-    let total = query::total(db, &all_time).await?;
-    let mut top_models = query::grouped(db, &all_time, GroupBy::Model).await?;
-    top_models.truncate(TOP);
-    let mut top_users = query::grouped(db, &all_time, GroupBy::User).await?;
-    top_users.sort_by(|a, b| b.requests.cmp(&a.requests).then(a.key.cmp(&b.key)));
-    top_users.truncate(TOP);
     let mut week = all_time.clone();
     week.from = tomorrow - TimeDelta::days(7);
-    let daily = query::series(db, &week, GroupBy::Day).await?;
-    let ratings =
-        ratings::summary(db, persona.org_id, ratings::Subject::Persona(persona.id)).await?;
+    let (mut top_models, mut top_users, daily, ratings) = futures_util::try_join!(
+        query::grouped(db, &all_time, GroupBy::Model),
+        query::grouped(db, &all_time, GroupBy::User),
+        query::series(db, &week, GroupBy::Day),
+        ratings::summary(db, persona.org_id, ratings::Subject::Persona(persona.id)),
+    )?;
+    // Every request has a model, so the per-model groups sum to the total.
+    let mut total = Group::default();
+    for g in &top_models {
+        total.add(g);
+    }
+    top_models.truncate(TOP);
+    top_users.sort_by(|a, b| b.requests.cmp(&a.requests).then(a.key.cmp(&b.key)));
+    top_users.truncate(TOP);
     Ok(PersonaAnalytics {
         persona,
         total,
