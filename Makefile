@@ -67,7 +67,7 @@ step = printf '\n==> %s\n' "$(1)"; _s=$$(date +%s); $(2); printf '<== %s (%ss)\n
 # The test steps must run in order, even under `make -j`.
 .NOTPARALLEL:
 
-.PHONY: help setup run test test-steps fmt-check wasm-deps release clippy clippy-wasm build cargo-test e2e bench
+.PHONY: help setup run test test-steps fmt-check wasm-deps release clippy clippy-wasm build cargo-test e2e bench bench-insight
 
 help:
 	@echo "make setup | make run | make test | make e2e | make bench"
@@ -120,3 +120,6 @@ e2e:
 # Not part of `make test`: figures depend on an otherwise idle machine.
 bench: setup
 	@$(ROOT)/bench/proxy-bench.sh
+
+bench-insight: setup
+	@$(ROOT)/bench/insight-bench.sh
