@@ -167,6 +167,62 @@ pub struct PersonaAnalyticsDto {
     pub ratings: RatingSummaryDto,
 }
 
+/// A usage report for a month (by day) or a day (by hour), for the organization (admins) or
+/// the viewer's own usage (members), with the previous period to compare against.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReportDto {
+    /// True when the report covers the whole organization (admins).
+    pub organization: bool,
+    pub org_name: String,
+    /// `2026-11` or `2026-11-25`: what the links send back.
+    pub period: String,
+    /// True for a month, false for a day.
+    pub is_month: bool,
+    /// `November 2026` or `2026-11-25 (UTC)`.
+    pub title: String,
+    /// The period before, as `period` reads (`2026-10`, `2026-11-24`).
+    pub previous_period: String,
+    /// `hour` or `day`: the buckets of `trend`.
+    pub granularity: String,
+    pub total: UsageGroupDto,
+    pub previous_total: UsageGroupDto,
+    /// Change of cost and requests against the previous period, in percent (`None` when the
+    /// previous period had none).
+    pub cost_change_percent: Option<f64>,
+    pub requests_change_percent: Option<f64>,
+    /// Days of the month or hours of the day, oldest first, empty buckets included.
+    pub trend: Vec<UsageGroupDto>,
+    pub by_project: Vec<UsageGroupDto>,
+    pub by_model: Vec<UsageGroupDto>,
+    pub by_provider: Vec<UsageGroupDto>,
+    pub by_user: Vec<UsageGroupDto>,
+    /// The running month's cost projected to its end (micro-dollars); `None` otherwise.
+    pub projected_cost_micros: Option<i64>,
+    /// RFC 3339.
+    pub generated_at: String,
+}
+
+/// One model's ratings (the usage page's "Ratings by model").
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModelRatingDto {
+    pub model: String,
+    pub ratings: RatingSummaryDto,
+}
+
+/// The change from `previous` to `current` in percent (`None` without a previous value).
+pub fn change_percent(current: i64, previous: i64) -> Option<f64> {
+    (previous > 0).then(|| (current - previous) as f64 * 100.0 / previous as f64)
+}
+
+/// A change in percent as a report shows it: `+12.5%`, `-3.0%`, `±0.0%`, or `—`.
+pub fn format_change(change: Option<f64>) -> String {
+    match change {
+        None => "—".to_owned(),
+        Some(c) if c.abs() < 0.05 => "±0.0%".to_owned(),
+        Some(c) => format!("{c:+.1}%"),
+    }
+}
+
 /// `1234567` → `1,234,567`.
 pub fn format_count(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
@@ -341,6 +397,16 @@ mod tests {
         assert_eq!(format_ms(Some(250.4)), "250 ms");
         assert_eq!(format_ms(None), "—");
         assert_eq!(format_percent(0.125), "12.5%");
+    }
+
+    #[test]
+    fn changes_read_with_a_sign() {
+        assert_eq!(change_percent(12, 10), Some(20.0));
+        assert_eq!(change_percent(5, 0), None);
+        assert_eq!(format_change(Some(20.0)), "+20.0%");
+        assert_eq!(format_change(Some(-12.345)), "-12.3%");
+        assert_eq!(format_change(Some(0.01)), "±0.0%");
+        assert_eq!(format_change(None), "—");
     }
 
     #[test]

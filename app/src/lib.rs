@@ -6,6 +6,7 @@
 pub mod api;
 pub mod components;
 pub mod dto;
+pub mod dto_admin;
 pub mod dto_insight;
 pub mod error;
 pub mod pages;
@@ -29,6 +30,7 @@ use crate::pages::{
     placeholders::AuditPage,
     project_detail::ProjectDetailPage,
     projects::ProjectsPage,
+    reports::{ReportPrintPage, ReportsPage},
     settings::SettingsPage,
     setup::SetupPage,
     usage::UsagePage,
@@ -69,6 +71,8 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFoundPage>
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                 <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async />
+                // Outside the layout: no navigation, for printing. Still signed-in only.
+                <Route path=path!("/reports/print") view=ReportPrintPage ssr=SsrMode::Async />
                 <ParentRoute path=path!("") view=AppLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=DashboardPage />
                     <Route path=path!("keys") view=MyKeysPage />
@@ -78,6 +82,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("usage") view=UsagePage />
                     <Route path=path!("personas") view=PersonasPage />
                     <Route path=path!("personas/:id") view=PersonaDetailPage />
+                    <Route path=path!("reports") view=ReportsPage />
                     <Route path=path!("audit") view=AuditPage />
                     <Route path=path!("users") view=UsersPage />
                     <Route path=path!("settings") view=SettingsPage />

@@ -6,11 +6,8 @@
 
 use leptos::prelude::*;
 
-use crate::dto_insight::{CostTrackingDto, UsageDashboardDto};
+use crate::dto_insight::{CostTrackingDto, ModelRatingDto, UsageDashboardDto};
 use crate::error::AppError;
-
-/// Rows per breakdown table (the CSV export has them all).
-pub const TOP_ROWS: usize = 10;
 
 /// Longest custom range, in days (as the REST API).
 #[cfg(feature = "ssr")]
@@ -135,8 +132,8 @@ pub async fn usage_dashboard(
     use crate::dto::provider_name;
     use crate::dto_insight::UsageGroupDto;
     use crate::ssr;
-    use domain::insight::{self, labels::labels};
-    use domain::ledger::query::{self, Group, GroupBy, UsageFilter};
+    use domain::insight::{self, dashboard::dashboard};
+    use domain::ledger::query::UsageFilter;
     let state = ssr::state()?;
     let (viewer, _) = ssr::require_user().await?;
     let now = chrono::Utc::now();
@@ -146,32 +143,15 @@ pub async fn usage_dashboard(
     filter.user_id = user_id;
     let filter = insight::restrict(&viewer, filter)?;
     let organization = insight::sees_organization(&viewer);
-    let db = &state.db;
 
-    let window = query::window(&filter, step);
-    let total = query::total(db, &filter).await?;
-    let series = query::series(db, &filter, step).await?;
-    let top = |mut groups: Vec<Group>| {
-        groups.truncate(TOP_ROWS);
-        groups
-    };
-    let named = |groups: &[Group], names: &HashMap<String, String>| -> Vec<UsageGroupDto> {
+    let d = dashboard(&state.db, &filter, step, organization).await?;
+    let named = |groups: &[domain::ledger::query::Group], names: &HashMap<String, String>| {
         groups
             .iter()
             .map(|g| UsageGroupDto::new(g, names.get(&g.key).cloned().unwrap_or(g.key.clone())))
-            .collect()
+            .collect::<Vec<_>>()
     };
-    let models = top(query::grouped(db, &filter, GroupBy::Model).await?);
-    let providers = top(query::grouped(db, &filter, GroupBy::Provider).await?);
-    let keys = top(query::grouped(db, &filter, GroupBy::Key).await?);
-    let key_names = labels(db, filter.org_id, GroupBy::Key, &keys).await?;
-    let users = if organization {
-        let users = top(query::grouped(db, &filter, GroupBy::User).await?);
-        let emails = labels(db, filter.org_id, GroupBy::User, &users).await?;
-        named(&users, &emails)
-    } else {
-        Vec::new()
-    };
+    let window = d.window;
     Ok(UsageDashboardDto {
         organization,
         from: window
@@ -181,12 +161,13 @@ pub async fn usage_dashboard(
         granularity: window.granularity.to_owned(),
         range_label: range_label(&window),
         export_query: export_query(window.from, window.to, project_id, user_id),
-        total: UsageGroupDto::new(&total, "total".to_owned()),
-        series: series.iter().map(UsageGroupDto::from).collect(),
-        models: models.iter().map(UsageGroupDto::from).collect(),
-        users,
-        keys: named(&keys, &key_names),
-        providers: providers
+        total: UsageGroupDto::new(&d.total, "total".to_owned()),
+        series: d.series.iter().map(UsageGroupDto::from).collect(),
+        models: d.models.iter().map(UsageGroupDto::from).collect(),
+        users: named(&d.users, &d.user_names),
+        keys: named(&d.keys, &d.key_names),
+        providers: d
+            .providers
             .iter()
             .map(|g| UsageGroupDto::new(g, provider_name(&g.key).to_owned()))
             .collect(),
@@ -217,6 +198,24 @@ pub async fn usage_costs(
         current_micros: usage.cost_current_micros,
         projected_micros: usage.cost_projected_micros,
     })
+}
+
+/// Ratings per model in the viewer's organization, best-rated first. An aggregate without
+/// users, so members see it too.
+#[server(prefix = "/rpc", endpoint = "ratings_by_model")]
+pub async fn ratings_by_model() -> Result<Vec<ModelRatingDto>, AppError> {
+    use crate::dto_insight::RatingSummaryDto;
+    use crate::ssr;
+    let state = ssr::state()?;
+    let (viewer, _) = ssr::require_user().await?;
+    let found = domain::ratings::per_model(&state.db, viewer.org_id).await?;
+    Ok(found
+        .iter()
+        .map(|(model, summary)| ModelRatingDto {
+            model: model.clone(),
+            ratings: RatingSummaryDto::from(summary),
+        })
+        .collect())
 }
 
 #[cfg(all(test, feature = "ssr"))]

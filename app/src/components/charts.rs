@@ -145,7 +145,9 @@ fn y_axis(measure: Measure, step: f64, top: f64) -> impl IntoView {
 }
 
 /// The baseline and up to [`X_TICKS`] labels under it; `x_of` places point `i`.
-fn x_axis(points: &[XPoint], x_of: impl Fn(usize) -> f64) -> impl IntoView {
+// `use<…>`: the view owns what it shows; without it, release builds (components not
+// erased) keep the borrowed arguments alive for the view's whole lifetime.
+fn x_axis<F: Fn(usize) -> f64>(points: &[XPoint], x_of: F) -> impl IntoView + use<F> {
     let every = points.len().div_ceil(X_TICKS).max(1);
     let baseline = num(TOP + plot_height());
     let label_y = num(TOP + plot_height() + 18.0);
@@ -238,11 +240,12 @@ pub fn LineChart(
             view! { {path} {dots} }
         })
         .collect_view();
+    let x_ticks = x_axis(&x, x_of);
     view! {
         <div class="chart" data-testid=test_id>
             <svg class="chart-svg" viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=label>
                 {y_axis(measure, step, top)}
-                {x_axis(&x, x_of)}
+                {x_ticks}
                 {drawn}
             </svg>
             {legend}
@@ -292,11 +295,12 @@ pub fn BarChart(
             }
         })
         .collect_view();
+    let x_ticks = x_axis(&x, center);
     view! {
         <div class="chart" data-testid=test_id>
             <svg class="chart-svg" viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=label>
                 {y_axis(measure, step, top)}
-                {x_axis(&x, center)}
+                {x_ticks}
                 {bars}
             </svg>
         </div>

@@ -52,6 +52,7 @@ fn Shell(me: MeDto) -> impl IntoView {
                     <A href="/projects" attr:class="nav-link">"Projects"</A>
                     <A href="/usage" attr:class="nav-link">"Usage"</A>
                     <A href="/personas" attr:class="nav-link">"Personas"</A>
+                    <A href="/reports" attr:class="nav-link">"Reports"</A>
                     <A href="/audit" attr:class="nav-link">"Audit"</A>
                     {is_admin.then(|| view! {
                         <p class="nav-section">"Administration"</p>

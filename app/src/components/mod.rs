@@ -1,9 +1,12 @@
 pub mod charts;
 pub mod confirm;
+pub mod copy;
 pub mod form;
 pub mod keys;
 pub mod layout;
+pub mod org_jwts;
 pub mod providers;
+pub mod report;
 pub mod routing;
 pub mod toast;
 pub mod virtual_keys;

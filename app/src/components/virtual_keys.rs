@@ -10,6 +10,7 @@ use crate::api::virtual_keys::{
     VirtualKeysCreate, VirtualKeysRevoke, VirtualKeysRevokeAll, project_usage, virtual_keys_list,
 };
 use crate::components::confirm::ConfirmButton;
+use crate::components::copy::SecretOnce;
 use crate::components::form::{Field, FormError, last_error};
 use crate::components::toast::use_toasts;
 use crate::dto::{UsageTotalsDto, VirtualKeyDto};
@@ -43,66 +44,6 @@ fn grouped(n: i64) -> String {
         out.push(c);
     }
     out
-}
-
-/// Copies `text` with the browser's clipboard API and reports the outcome in `status`.
-/// Returns false when the API is missing (pages served over plain HTTP from another host).
-fn copy_to_clipboard(text: &str, status: RwSignal<Option<&'static str>>) -> bool {
-    use web_sys::js_sys::Reflect;
-    use web_sys::wasm_bindgen::JsValue;
-    use web_sys::wasm_bindgen::closure::Closure;
-    let navigator = window().navigator();
-    let available = Reflect::get(&navigator, &JsValue::from_str("clipboard"))
-        .is_ok_and(|clipboard| !clipboard.is_undefined() && !clipboard.is_null());
-    if !available {
-        return false;
-    }
-    let copied: Closure<dyn FnMut(JsValue)> =
-        Closure::new(move |_: JsValue| status.set(Some("Copied to the clipboard.")));
-    let refused: Closure<dyn FnMut(JsValue)> = Closure::new(move |_: JsValue| {
-        status.set(Some(
-            "The browser did not allow copying: select the key and copy it yourself.",
-        ))
-    });
-    let _ = navigator
-        .clipboard()
-        .write_text(text)
-        .then2(&copied, &refused);
-    // Each lives until the promise settles; one small leak per click.
-    copied.forget();
-    refused.forget();
-    true
-}
-
-/// The key just generated, in a read-only field with a Copy button. Shown once: it lives only
-/// in this page's memory.
-#[component]
-fn NewKeySecret(secret: String) -> impl IntoView {
-    let input = NodeRef::<leptos::html::Input>::new();
-    let status = RwSignal::new(None::<&'static str>);
-    let select_all = move || {
-        if let Some(input) = input.get() {
-            input.select();
-        }
-    };
-    let to_copy = secret.clone();
-    view! {
-        <div class="new-token" role="region" aria-label="New Keygate key">
-            <label for="new-virtual-key">"New Keygate key (copy it now; it is not shown again)"</label>
-            <div class="copy-field">
-                <input id="new-virtual-key" class="mono" readonly=true value=secret
-                    spellcheck="false" autocomplete="off" node_ref=input
-                    on:focus=move |_| select_all() />
-                <button type="button" class="btn" on:click=move |_| {
-                    select_all();
-                    if !copy_to_clipboard(&to_copy, status) {
-                        status.set(Some("Press Ctrl+C (⌘C) to copy the selected key."));
-                    }
-                }>"Copy"</button>
-            </div>
-            <p class="muted small" aria-live="polite">{move || status.get()}</p>
-        </div>
-    }
 }
 
 /// The "Generate token" form, or why there is none.
@@ -293,7 +234,8 @@ pub fn VirtualKeys(
                 })}
             </Transition>
             {move || create.value().get().and_then(Result::ok).map(|created| view! {
-                <NewKeySecret secret=created.secret />
+                <SecretOnce id="new-virtual-key" region="New Keygate key"
+                    label="New Keygate key (copy it now; it is not shown again)" secret=created.secret />
             })}
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {

@@ -7,6 +7,7 @@ pub mod personas;
 pub mod placeholders;
 pub mod project_detail;
 pub mod projects;
+pub mod reports;
 pub mod settings;
 pub mod setup;
 pub mod usage;

@@ -1,3 +1,6 @@
+//! Settings (admins only): the organization's name, API tokens for programs and
+//! organization JWTs for applications acting for their users.
+
 use leptos::prelude::*;
 
 use crate::api::org::{OrgRename, org_get};
@@ -6,6 +9,7 @@ use crate::api::tokens::{TokensCreate, TokensRevoke, tokens_list};
 use crate::components::confirm::ConfirmButton;
 use crate::components::form::{Field, FormError, last_error};
 use crate::components::layout::{PageHeader, use_me};
+use crate::components::org_jwts::OrgJwts;
 use crate::components::toast::use_toasts;
 use crate::dto::TokenDto;
 use crate::pages::NotAllowed;
@@ -48,6 +52,7 @@ pub fn SettingsPage() -> impl IntoView {
                 </Suspense>
             </section>
             <ApiTokens />
+            <OrgJwts />
         </div>
     }
     .into_any()

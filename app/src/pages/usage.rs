@@ -1,13 +1,14 @@
 //! The usage page: live metrics (`UsageMetrics`: tiles, charts, breakdowns with CSV export)
 //! and `CostTracking` (this month so far and projected), for the organization (admins, with
-//! optional project and user filters) or the viewer's own usage (members). It listens to
+//! optional project and user filters) or the viewer's own usage (members), and
+//! `ModelRatings` (ratings per model, an organization-wide aggregate). It listens to
 //! `/api/usage/events` and refetches when the ledger commits, so requests show up without a
 //! reload. The server enforces the scope; this page only chooses among what it may see.
 
 use leptos::prelude::*;
 
 use crate::api::projects::projects_list;
-use crate::api::usage::{usage_costs, usage_dashboard};
+use crate::api::usage::{ratings_by_model, usage_costs, usage_dashboard};
 use crate::api::users::users_list;
 use crate::components::charts::{BarChart, Line, LineChart, Measure, XPoint};
 use crate::components::layout::{PageHeader, use_me};
@@ -107,6 +108,7 @@ pub fn UsagePage() -> impl IntoView {
             // These own their resources: keep them here, outside any Suspense/Transition.
             <UsageMetrics range project user tick />
             <CostTracking project user tick />
+            <ModelRatings tick />
         </div>
     }
 }
@@ -355,7 +357,9 @@ fn Dashboard(d: UsageDashboardDto) -> impl IntoView {
     }
 }
 
-fn export_link(group_by: &str, query: &str, title: &'static str) -> impl IntoView {
+// `use<…>`: the view owns what it shows; without it, release builds (components not
+// erased) keep the borrowed arguments alive for the view's whole lifetime.
+fn export_link(group_by: &str, query: &str, title: &'static str) -> impl IntoView + use<> {
     view! {
         <a class="btn btn-sm" href=format!("/api/usage/export.csv?groupBy={group_by}&{query}")>
             "Export CSV"<span class="sr-only">{format!(" of {}", title.to_lowercase())}</span>
@@ -399,12 +403,13 @@ fn Breakdown(
         }
         .into_any()
     };
+    let export = export_link(group_by, &query, title);
     view! {
         <section class="card breakdown">
             <div class="row card-head">
                 <h2>{title}</h2>
                 <span class="spacer"></span>
-                {export_link(group_by, &query, title)}
+                {export}
             </div>
             {table}
         </section>
@@ -468,6 +473,51 @@ fn CostTracking(
                                     <span class="stat-value" data-testid="cost-projected">{format_usd(c.projected_micros)}</span></div>
                             </div>
                             <p class="muted small">"The projection adds the average daily cost of the last seven complete days for each day left (UTC)."</p>
+                        }.into_any(),
+                        Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// Ratings of the organization's models (an aggregate without users, shown to everyone).
+#[component]
+fn ModelRatings(tick: RwSignal<u32>) -> impl IntoView {
+    let ratings = Resource::new(move || tick.get(), |_| ratings_by_model());
+    view! {
+        <section class="card" aria-labelledby="model-ratings-heading">
+            <h2 id="model-ratings-heading">"Ratings by model"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading ratings…"</p> }>
+                {move || Suspend::new(async move {
+                    match ratings.await {
+                        Ok(list) if list.is_empty() => view! {
+                            <p class="muted">"No ratings yet. Applications rate responses through the API."</p>
+                        }.into_any(),
+                        Ok(list) => view! {
+                            <div class="table-wrap">
+                                <table class="table" aria-label="Ratings by model">
+                                    <thead><tr>
+                                        <th scope="col">"Model"</th>
+                                        <th scope="col" class="num">"Ratings"</th>
+                                        <th scope="col" class="num">"Average (1–5)"</th>
+                                        <th scope="col" class="num">"Positive (4–5)"</th>
+                                        <th scope="col" class="num">"Negative (1–2)"</th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {list.into_iter().map(|m| view! {
+                                            <tr>
+                                                <td>{m.model}</td>
+                                                <td class="num">{format_count(m.ratings.count)}</td>
+                                                <td class="num">{m.ratings.average.map(|a| format!("{a:.2}")).unwrap_or_else(|| "—".to_owned())}</td>
+                                                <td class="num">{format_count(m.ratings.positive)}</td>
+                                                <td class="num">{format_count(m.ratings.negative)}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
                         }.into_any(),
                         Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
                     }

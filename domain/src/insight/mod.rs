@@ -1,6 +1,7 @@
 //! Usage insight for people: who may see which usage, names for the ids the rollups group
 //! by, a provider key's period usage and cost projection, and CSV export.
 
+pub mod dashboard;
 pub mod export;
 pub mod key_usage;
 pub mod labels;

@@ -227,7 +227,12 @@ fn latency_alias(i: usize) -> String {
     format!("lat_{i}")
 }
 
-fn statement(filter: &UsageFilter, group_by: GroupBy, w: &Window) -> SelectStatement {
+fn statement(
+    filter: &UsageFilter,
+    group_by: GroupBy,
+    w: &Window,
+    latency: Latency,
+) -> SelectStatement {
     let mut q = Query::select();
     q.from(Alias::new("usage_rollups"));
     if let Some(column) = group_by.column() {
@@ -245,7 +250,9 @@ fn statement(filter: &UsageFilter, group_by: GroupBy, w: &Window) -> SelectState
     .iter()
     .map(|c| (*c).to_owned())
     .collect();
-    sums.extend((0..BUCKETS).map(latency_alias));
+    if latency == Latency::Included {
+        sums.extend((0..BUCKETS).map(latency_alias));
+    }
     for column in &sums {
         q.expr_as(
             Expr::cust(format!("CAST(COALESCE(SUM({column}), 0) AS BIGINT)")),
@@ -280,7 +287,11 @@ fn statement(filter: &UsageFilter, group_by: GroupBy, w: &Window) -> SelectState
     q
 }
 
-fn read_group(row: &QueryResult, group_by: GroupBy) -> Result<Group, sea_orm::DbErr> {
+fn read_group(
+    row: &QueryResult,
+    group_by: GroupBy,
+    latency_read: Latency,
+) -> Result<Group, sea_orm::DbErr> {
     let key = match group_by {
         GroupBy::Total => String::new(),
         GroupBy::Model | GroupBy::Provider => row.try_get::<String>("", "group_key")?,
@@ -290,8 +301,10 @@ fn read_group(row: &QueryResult, group_by: GroupBy) -> Result<Group, sea_orm::Db
         _ => row.try_get::<i32>("", "group_key")?.to_string(),
     };
     let mut latency: Histogram = [0; BUCKETS];
-    for (i, slot) in latency.iter_mut().enumerate() {
-        *slot = row.try_get::<i64>("", &latency_alias(i))?;
+    if latency_read == Latency::Included {
+        for (i, slot) in latency.iter_mut().enumerate() {
+            *slot = row.try_get::<i64>("", &latency_alias(i))?;
+        }
     }
     Ok(Group {
         key,
@@ -304,21 +317,40 @@ fn read_group(row: &QueryResult, group_by: GroupBy) -> Result<Group, sea_orm::Db
     })
 }
 
+/// Whether a query also sums the latency histogram (twelve more columns per row read, so
+/// breakdowns that show no latency leave it out).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Latency {
+    Included,
+    Omitted,
+}
+
 /// Usage matching `filter`, one group per value of `group_by`: time groups in time order
 /// (only buckets that had requests), other groups by cost then requests, largest first.
+/// Without latency: `p50_ms`/`p95_ms` of the groups are `None`.
 pub async fn grouped(
     db: &DatabaseConnection,
     filter: &UsageFilter,
     group_by: GroupBy,
 ) -> Result<Vec<Group>, DomainError> {
+    grouped_with(db, filter, group_by, Latency::Omitted).await
+}
+
+/// [`grouped`], choosing whether to read latency percentiles too.
+pub async fn grouped_with(
+    db: &DatabaseConnection,
+    filter: &UsageFilter,
+    group_by: GroupBy,
+    latency: Latency,
+) -> Result<Vec<Group>, DomainError> {
     let w = window(filter, group_by);
     let statement = db
         .get_database_backend()
-        .build(&statement(filter, group_by, &w));
+        .build(&statement(filter, group_by, &w, latency));
     let rows = db.query_all_raw(statement).await?;
     let mut groups = rows
         .iter()
-        .map(|row| read_group(row, group_by))
+        .map(|row| read_group(row, group_by, latency))
         .collect::<Result<Vec<_>, _>>()?;
     if group_by == GroupBy::Total && groups.is_empty() {
         groups.push(Group::default());
@@ -334,9 +366,9 @@ pub async fn grouped(
     Ok(groups)
 }
 
-/// Everything matching `filter` as one group.
+/// Everything matching `filter` as one group, latency included.
 pub async fn total(db: &DatabaseConnection, filter: &UsageFilter) -> Result<Group, DomainError> {
-    Ok(grouped(db, filter, GroupBy::Total)
+    Ok(grouped_with(db, filter, GroupBy::Total, Latency::Included)
         .await?
         .into_iter()
         .next()
@@ -356,7 +388,7 @@ pub async fn series(
         GroupBy::Day
     };
     let w = window(filter, group_by);
-    let found = grouped(db, filter, group_by).await?;
+    let found = grouped_with(db, filter, group_by, Latency::Included).await?;
     Ok(fill(&w, found))
 }
 

@@ -98,12 +98,6 @@ async fn measure(db: &DatabaseConnection, org_id: i32, runs: usize) -> Vec<Timin
         .await,
     );
     out.push(
-        time("7 d series by hour (org)", runs, || {
-            query::series(db, &days7, GroupBy::Hour)
-        })
-        .await,
-    );
-    out.push(
         time("30 d series by day (org)", runs, || {
             query::series(db, &days30, GroupBy::Day)
         })

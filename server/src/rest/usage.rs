@@ -186,7 +186,7 @@ pub async fn usage(
     let groups = if group_by.is_time() {
         query::series(&state.db, &filter, group_by).await?
     } else {
-        query::grouped(&state.db, &filter, group_by).await?
+        query::grouped_with(&state.db, &filter, group_by, query::Latency::Included).await?
     };
     let total = query::total(&state.db, &filter).await?;
     let labels = labelled(&state, filter.org_id, group_by, &groups).await?;
@@ -230,7 +230,7 @@ pub async fn export_csv(
             let groups = if group_by.is_time() {
                 query::series(&state.db, &filter, group_by).await?
             } else {
-                query::grouped(&state.db, &filter, group_by).await?
+                query::grouped_with(&state.db, &filter, group_by, query::Latency::Included).await?
             };
             let labels = labelled(&state, filter.org_id, group_by, &groups).await?;
             let bytes = export::groups_csv(group_by.name(), &groups, |g| label_of(&labels, g))?;
