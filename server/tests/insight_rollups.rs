@@ -173,6 +173,18 @@ async fn rollups_equal_raw_aggregates(backend: Backend) {
                     "case {case} {group_by:?} {from}..{to} {filter:?}"
                 );
             }
+            // One read for several breakdowns gives what one query per breakdown gives.
+            let dims = [
+                GroupBy::Project,
+                GroupBy::Model,
+                GroupBy::Provider,
+                GroupBy::User,
+            ];
+            let mut split = query::breakdowns(db, &filter, &dims).await.unwrap();
+            for dim in dims {
+                let want = query::grouped(db, &filter, dim).await.unwrap();
+                assert_eq!(split.remove(&dim).unwrap(), want, "case {case} {dim:?}");
+            }
             // The time series sums to the total, one point per bucket.
             let series = query::series(db, &filter, GroupBy::Hour).await.unwrap();
             assert_eq!(series.len() as i64, (to - from).num_hours());

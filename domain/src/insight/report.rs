@@ -138,13 +138,13 @@ impl Report {
     }
 }
 
-async fn breakdown(
+async fn labelled(
     db: &DatabaseConnection,
-    filter: &UsageFilter,
+    org_id: i32,
     group_by: GroupBy,
+    groups: Vec<Group>,
 ) -> Result<Vec<Row>, DomainError> {
-    let groups = query::grouped(db, filter, group_by).await?;
-    let names = labels::labels(db, filter.org_id, group_by, &groups).await?;
+    let names = labels::labels(db, org_id, group_by, &groups).await?;
     Ok(groups
         .into_iter()
         .map(|g| Row {
@@ -186,22 +186,50 @@ pub async fn report(
         .map(|t| t.and_utc())
         .unwrap_or(now);
     week.from = week.to - TimeDelta::days(7);
-    // The queries are independent: run them at once (each reads its own rollup rows).
-    let (previous_total, trend, week_series, by_project, by_model, by_provider, by_user) = futures_util::try_join!(
-        query::total(db, &previous),
-        query::series(db, &filter, trend_step),
+    // Independent reads, run at once; the four breakdowns share one.
+    let dims = [
+        GroupBy::Project,
+        GroupBy::Model,
+        GroupBy::Provider,
+        GroupBy::User,
+    ];
+    let (previous_total, trend, week_series, mut split) = futures_util::try_join!(
+        async {
+            Ok::<_, DomainError>(
+                query::grouped(db, &previous, GroupBy::Total)
+                    .await?
+                    .into_iter()
+                    .next()
+                    .unwrap_or_default(),
+            )
+        },
+        async {
+            let found = query::grouped(db, &filter, trend_step).await?;
+            Ok(query::fill(&query::window(&filter, trend_step), found))
+        },
         async {
             if running_month {
-                query::series(db, &week, GroupBy::Day).await
+                query::grouped(db, &week, GroupBy::Day).await
             } else {
                 Ok(Vec::new())
             }
         },
-        breakdown(db, &filter, GroupBy::Project),
-        breakdown(db, &filter, GroupBy::Model),
-        breakdown(db, &filter, GroupBy::Provider),
-        breakdown(db, &filter, GroupBy::User),
+        query::breakdowns(db, &filter, &dims),
     )?;
+    let mut named = |dim: GroupBy| split.remove(&dim).unwrap_or_default();
+    let (projects, models, providers, users) = (
+        named(GroupBy::Project),
+        named(GroupBy::Model),
+        named(GroupBy::Provider),
+        named(GroupBy::User),
+    );
+    let (by_project, by_model, by_provider, by_user) = futures_util::try_join!(
+        labelled(db, filter.org_id, GroupBy::Project, projects),
+        labelled(db, filter.org_id, GroupBy::Model, models),
+        labelled(db, filter.org_id, GroupBy::Provider, providers),
+        labelled(db, filter.org_id, GroupBy::User, users),
+    )?;
+    let week_series = query::fill(&query::window(&week, GroupBy::Day), week_series);
     // The trend covers the whole period bucket by bucket, so it sums to the total.
     let mut total = Group::default();
     for g in &trend {

@@ -6,6 +6,8 @@
 //! aligned to the rollup buckets they read: whole days when both ends fall on midnight UTC
 //! (and the grouping is not by hour), otherwise whole hours.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, DurationRound as _, TimeDelta, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Order, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult};
@@ -394,7 +396,7 @@ pub async fn series(
 
 /// One group per bucket of `w`, taking `found`'s sums where they exist.
 pub fn fill(w: &Window, found: Vec<Group>) -> Vec<Group> {
-    let mut by_key: std::collections::HashMap<String, Group> =
+    let mut by_key: HashMap<String, Group> =
         found.into_iter().map(|g| (g.key.clone(), g)).collect();
     let mut out = Vec::new();
     let mut at = w.from;
@@ -452,4 +454,68 @@ mod tests {
         assert_eq!(requests, vec![0, 5, 0]);
         assert_eq!(filled[0].key, "2026-11-01T00:00:00Z");
     }
+}
+
+/// Several breakdowns of the same usage from one read of the rollups: groups by every
+/// combination of `dims` (no time dimension, no latency), folded into one list per
+/// dimension, each sorted like [`grouped`]. Cheaper than one query per breakdown when the
+/// range covers many rows.
+pub async fn breakdowns(
+    db: &DatabaseConnection,
+    filter: &UsageFilter,
+    dims: &[GroupBy],
+) -> Result<HashMap<GroupBy, Vec<Group>>, DomainError> {
+    let dims: Vec<GroupBy> = dims
+        .iter()
+        .copied()
+        .filter(|d| !d.is_time() && *d != GroupBy::Total)
+        .collect();
+    // The window of a non-time grouping (days when day-aligned, else hours).
+    let w = window(filter, GroupBy::Model);
+    let mut q = statement(filter, GroupBy::Total, &w, Latency::Omitted);
+    for (i, dim) in dims.iter().enumerate() {
+        if let Some(column) = dim.column() {
+            q.expr_as(Expr::col(Alias::new(column)), Alias::new(format!("g{i}")));
+            q.group_by_col(Alias::new(column));
+        }
+    }
+    let rows = db
+        .query_all_raw(db.get_database_backend().build(&q))
+        .await?;
+    let mut folded: HashMap<GroupBy, HashMap<String, Group>> = HashMap::new();
+    for row in &rows {
+        let sums = read_group(row, GroupBy::Total, Latency::Omitted)?;
+        for (i, dim) in dims.iter().enumerate() {
+            let alias = format!("g{i}");
+            let key = match dim {
+                GroupBy::Model | GroupBy::Provider => row.try_get::<String>("", &alias)?,
+                _ => row.try_get::<i32>("", &alias)?.to_string(),
+            };
+            let group = folded
+                .entry(*dim)
+                .or_default()
+                .entry(key.clone())
+                .or_insert_with(|| Group {
+                    key,
+                    ..Group::default()
+                });
+            group.add(&sums);
+        }
+    }
+    Ok(dims
+        .iter()
+        .map(|dim| {
+            let mut groups: Vec<Group> = folded
+                .remove(dim)
+                .map(|m| m.into_values().collect())
+                .unwrap_or_default();
+            groups.sort_by(|a, b| {
+                b.cost_micros
+                    .cmp(&a.cost_micros)
+                    .then(b.requests.cmp(&a.requests))
+                    .then(a.key.cmp(&b.key))
+            });
+            (*dim, groups)
+        })
+        .collect())
 }
