@@ -413,49 +413,6 @@ pub fn fill(w: &Window, found: Vec<Group>) -> Vec<Group> {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-    use chrono::TimeZone as _;
-
-    use super::*;
-
-    fn at(d: u32, h: u32, m: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, d, h, m, 0).unwrap()
-    }
-
-    #[test]
-    fn day_aligned_ranges_read_days_others_hours() {
-        let f = UsageFilter::new(1, at(1, 0, 0), at(8, 0, 0));
-        let w = window(&f, GroupBy::Model);
-        assert_eq!(w.granularity, "day");
-        let w = window(&f, GroupBy::Hour);
-        assert_eq!(w.granularity, "hour");
-        let f = UsageFilter::new(1, at(1, 10, 30), at(2, 10, 15));
-        let w = window(&f, GroupBy::Model);
-        assert_eq!(w.granularity, "hour");
-        assert_eq!(w.from, at(1, 10, 0));
-        assert_eq!(w.to, at(2, 11, 0));
-        let w = window(&f, GroupBy::Day);
-        assert_eq!((w.from, w.to), (at(1, 0, 0), at(3, 0, 0)));
-    }
-
-    #[test]
-    fn fill_gives_one_point_per_bucket() {
-        let f = UsageFilter::new(1, at(1, 0, 0), at(4, 0, 0));
-        let w = window(&f, GroupBy::Day);
-        let found = vec![Group {
-            key: "2026-11-02T00:00:00Z".into(),
-            requests: 5,
-            ..Group::default()
-        }];
-        let filled = fill(&w, found);
-        let requests: Vec<i64> = filled.iter().map(|g| g.requests).collect();
-        assert_eq!(requests, vec![0, 5, 0]);
-        assert_eq!(filled[0].key, "2026-11-01T00:00:00Z");
-    }
-}
-
 /// Several breakdowns of the same usage from one read of the rollups: groups by every
 /// combination of `dims` (no time dimension, no latency), folded into one list per
 /// dimension, each sorted like [`grouped`]. Cheaper than one query per breakdown when the
@@ -518,4 +475,47 @@ pub async fn breakdowns(
             (*dim, groups)
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use chrono::TimeZone as _;
+
+    use super::*;
+
+    fn at(d: u32, h: u32, m: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, d, h, m, 0).unwrap()
+    }
+
+    #[test]
+    fn day_aligned_ranges_read_days_others_hours() {
+        let f = UsageFilter::new(1, at(1, 0, 0), at(8, 0, 0));
+        let w = window(&f, GroupBy::Model);
+        assert_eq!(w.granularity, "day");
+        let w = window(&f, GroupBy::Hour);
+        assert_eq!(w.granularity, "hour");
+        let f = UsageFilter::new(1, at(1, 10, 30), at(2, 10, 15));
+        let w = window(&f, GroupBy::Model);
+        assert_eq!(w.granularity, "hour");
+        assert_eq!(w.from, at(1, 10, 0));
+        assert_eq!(w.to, at(2, 11, 0));
+        let w = window(&f, GroupBy::Day);
+        assert_eq!((w.from, w.to), (at(1, 0, 0), at(3, 0, 0)));
+    }
+
+    #[test]
+    fn fill_gives_one_point_per_bucket() {
+        let f = UsageFilter::new(1, at(1, 0, 0), at(4, 0, 0));
+        let w = window(&f, GroupBy::Day);
+        let found = vec![Group {
+            key: "2026-11-02T00:00:00Z".into(),
+            requests: 5,
+            ..Group::default()
+        }];
+        let filled = fill(&w, found);
+        let requests: Vec<i64> = filled.iter().map(|g| g.requests).collect();
+        assert_eq!(requests, vec![0, 5, 0]);
+        assert_eq!(filled[0].key, "2026-11-01T00:00:00Z");
+    }
 }
