@@ -7,7 +7,7 @@ use domain::gateway::usage::Usage;
 use domain::ledger::{Outcome, UsageRecord, writer};
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
-use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
+use sea_orm::{ConnectionTrait as _, DatabaseConnection, EntityTrait, PaginatorTrait};
 
 pub const ORG_ID: i32 = 1;
 const MODELS: [(&str, &str); 12] = [
@@ -143,6 +143,16 @@ pub async fn seed(db: &DatabaseConnection, shape: &Shape) -> Seeded {
             }
         }
         write(db, &batch).await;
+    }
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        // What autovacuum does on a normal server (this machine's PostgreSQL runs with
+        // autovacuum off): reclaim the rollups' dead row versions left by the upserts, and
+        // refresh the planner's statistics.
+        for sql in ["VACUUM ANALYZE usage_rollups", "ANALYZE usage_events"] {
+            if let Err(e) = db.execute_unprepared(sql).await {
+                panic!("{sql}: {e}");
+            }
+        }
     }
     let events = domain::entities::usage_event::Entity::find()
         .count(db)
