@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod api_tokens;
+pub mod audit;
 pub mod auth;
 pub mod broker;
 pub mod custom_providers;
@@ -14,6 +15,7 @@ pub mod error;
 pub mod fallback;
 pub mod gateway;
 pub mod insight;
+pub mod limits;
 pub mod ledger;
 pub mod org_jwts;
 pub mod password;
@@ -22,6 +24,7 @@ pub mod projects;
 pub mod provider_keys;
 pub mod providers;
 pub mod ratings;
+pub mod rotation;
 pub mod session_store;
 pub mod state;
 pub mod throttle;

@@ -12,6 +12,8 @@ mod m20261125_000006_custom_providers;
 mod m20261125_000007_gateway;
 mod m20261126_000008_proxy_files;
 mod m20261126_000009_insight;
+mod m20261127_000010_governance;
+mod m20261127_000011_key_deliveries;
 
 pub struct Migrator;
 
@@ -28,6 +30,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000007_gateway::Migration),
             Box::new(m20261126_000008_proxy_files::Migration),
             Box::new(m20261126_000009_insight::Migration),
+            Box::new(m20261127_000010_governance::Migration),
+            Box::new(m20261127_000011_key_deliveries::Migration),
         ]
     }
 }

@@ -203,6 +203,15 @@ pub struct Config {
     #[arg(long, env = "KEYGATE_PROXY_MAX_ATTEMPTS", default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=10), global = true)]
     pub proxy_max_attempts: u8,
 
+    /// Output tokens a budget reserves for a request that sets no `max_tokens` /
+    /// `max_output_tokens` (the reservation is settled to the actual use afterwards).
+    #[arg(long, env = "KEYGATE_BUDGET_DEFAULT_MAX_TOKENS", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..=10_000_000), global = true)]
+    pub budget_default_max_tokens: u32,
+
+    /// How often the rotation scheduler looks for keys whose rotation schedule fell due.
+    #[arg(long, env = "KEYGATE_ROTATION_TICK", default_value = "60s", value_parser = humantime::parse_duration, global = true)]
+    pub rotation_tick: Duration,
+
     /// Log format: `text` or `json`. Levels come from RUST_LOG (default `info`).
     #[arg(long, env = "KEYGATE_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"], global = true)]
     pub log_format: String,
@@ -261,6 +270,8 @@ impl Config {
             proxy_first_byte_timeout: Duration::from_secs(300),
             proxy_idle_timeout: Duration::from_secs(120),
             proxy_max_attempts: 3,
+            rotation_tick: Duration::from_secs(60),
+            budget_default_max_tokens: 4096,
         }
     }
 
@@ -270,6 +281,7 @@ impl Config {
             max_file_bytes: self.proxy_max_file_bytes,
             first_byte_timeout: self.proxy_first_byte_timeout,
             max_attempts: usize::from(self.proxy_max_attempts),
+            default_max_tokens: self.budget_default_max_tokens,
         }
     }
 }

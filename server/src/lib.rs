@@ -27,6 +27,7 @@ pub struct Server {
     pub setup_token: Option<String>,
     listener: TcpListener,
     router: axum::Router,
+    rotation_tick: std::time::Duration,
 }
 
 impl Server {
@@ -46,6 +47,7 @@ impl Server {
             setup_token: prepared.setup_token,
             listener,
             router,
+            rotation_tick: config.rotation_tick,
         })
     }
 
@@ -64,6 +66,12 @@ impl Server {
                 }
             }
         });
+        // Rotates Keygate keys whose schedule fell due, notes due provider keys, and ends
+        // grace periods.
+        let rotations = tokio::spawn(domain::rotation::scheduler::run_forever(
+            self.state.clone(),
+            self.rotation_tick.max(std::time::Duration::from_secs(1)),
+        ));
         let result = axum::serve(
             self.listener,
             self.router
@@ -72,6 +80,7 @@ impl Server {
         .with_graceful_shutdown(shutdown)
         .await;
         sweeper.abort();
+        rotations.abort();
         // Everything proxied so far reaches the ledger before the process exits.
         self.state.gateway.ledger.flush().await;
         result

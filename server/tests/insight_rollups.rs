@@ -62,6 +62,7 @@ fn random_record(rng: &mut StdRng, start: DateTime<Utc>, i: usize) -> UsageRecor
         persona_id: rng.random_bool(0.4).then(|| rng.random_range(1..=2)),
         response_id: None,
         created_at: start + TimeDelta::seconds(rng.random_range(0..3 * 86_400)),
+        holds: Vec::new(),
     }
 }
 

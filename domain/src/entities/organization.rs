@@ -9,6 +9,9 @@ pub struct Model {
     /// Whether an application calling with an organization JWT may create users on first
     /// sight of an unknown `X-User-ID`.
     pub auto_create_users: bool,
+    /// Audit entries older than this many days may be pruned (the chain keeps verifying
+    /// from the oldest kept entry).
+    pub audit_retention_days: i32,
     pub created_at: ChronoDateTimeUtc,
 }
 

@@ -37,6 +37,14 @@ pub struct Model {
     pub deleted_at: Option<ChronoDateTimeUtc>,
     /// For `custom` keys: the admin-defined provider they belong to.
     pub custom_provider_id: Option<i32>,
+    /// After a rotation: the replaced secret, sealed like the current one, used as a fallback
+    /// until `previous_expires_at`.
+    pub previous_key_version: Option<i32>,
+    pub previous_wrapped_key: Option<Vec<u8>>,
+    pub previous_ciphertext: Option<Vec<u8>>,
+    pub previous_expires_at: Option<ChronoDateTimeUtc>,
+    /// When the rotation schedule next falls due.
+    pub next_rotation_at: Option<ChronoDateTimeUtc>,
 }
 
 impl std::fmt::Debug for Model {

@@ -25,6 +25,12 @@ pub struct Model {
     pub expires_at: Option<ChronoDateTimeUtc>,
     pub revoked_at: Option<ChronoDateTimeUtc>,
     pub last_used_at: Option<ChronoDateTimeUtc>,
+    /// After a rotation: the replaced key's hash, accepted until `previous_expires_at`.
+    pub previous_key_hash: Option<String>,
+    pub previous_expires_at: Option<ChronoDateTimeUtc>,
+    /// Cron expression or `every N days`; the key rotates itself when due.
+    pub rotation_schedule: Option<String>,
+    pub next_rotation_at: Option<ChronoDateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

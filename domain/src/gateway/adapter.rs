@@ -205,6 +205,7 @@ mod tests {
             provider_org_id: Some("org-1".into()),
             base_url: None,
             weight: 1,
+            previous: None,
         }
     }
 

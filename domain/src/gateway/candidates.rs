@@ -38,6 +38,32 @@ pub struct Candidate {
     pub provider_org_id: Option<String>,
     pub base_url: Option<String>,
     pub weight: i32,
+    /// After a rotation: the replaced secret, tried when the provider refuses `secret`, until
+    /// its grace period ends.
+    pub previous: Option<PreviousSecret>,
+}
+
+/// A rotated key's previous secret and the end of its grace period.
+pub struct PreviousSecret {
+    pub secret: SecretString,
+    pub until: chrono::DateTime<Utc>,
+}
+
+impl Candidate {
+    /// The same key with its previous secret in place of the current one, while the grace
+    /// period lasts (`None` otherwise).
+    pub fn with_previous_secret(&self, now: chrono::DateTime<Utc>) -> Option<Candidate> {
+        let previous = self.previous.as_ref().filter(|p| p.until > now)?;
+        Some(Candidate {
+            key_id: self.key_id,
+            source: self.source,
+            secret: previous.secret.clone(),
+            provider_org_id: self.provider_org_id.clone(),
+            base_url: self.base_url.clone(),
+            weight: self.weight,
+            previous: None,
+        })
+    }
 }
 
 impl std::fmt::Debug for Candidate {
@@ -165,6 +191,12 @@ async fn load(
                 continue;
             }
         };
+        let previous = crate::rotation::provider_keys::open_previous(state, &row, now)
+            .await
+            .map(|(secret, until)| PreviousSecret {
+                secret: secret.key,
+                until,
+            });
         let personal = row.owner_user_id.is_some() && row.owner_user_id == caller.user_id;
         let candidate = Arc::new(Candidate {
             key_id: Some(row.id),
@@ -177,6 +209,7 @@ async fn load(
             provider_org_id: row.provider_org_id.clone(),
             base_url: row.base_url.clone(),
             weight: row.weight.max(1),
+            previous,
         });
         if personal {
             candidates.personal.push(candidate);
@@ -194,6 +227,7 @@ async fn load(
             provider_org_id: None,
             base_url: None,
             weight: 1,
+            previous: None,
         }));
     }
     Ok(candidates)

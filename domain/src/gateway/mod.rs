@@ -31,6 +31,8 @@ pub struct ProxyLimits {
     pub first_byte_timeout: Duration,
     /// Keys tried per request at most.
     pub max_attempts: usize,
+    /// Output tokens reserved against budgets when a request names no maximum.
+    pub default_max_tokens: u32,
 }
 
 impl Default for ProxyLimits {
@@ -40,6 +42,7 @@ impl Default for ProxyLimits {
             max_file_bytes: 512 * 1024 * 1024,
             first_byte_timeout: Duration::from_secs(300),
             max_attempts: 3,
+            default_max_tokens: 4096,
         }
     }
 }
@@ -54,6 +57,8 @@ pub struct Gateway {
     pub health: health::KeyHealth,
     pub ledger: Ledger,
     pub limits: ProxyLimits,
+    /// Requests/tokens per minute, per limit row, on this server.
+    pub rate_limits: crate::limits::rate::RateLimits,
 }
 
 impl Gateway {
@@ -67,6 +72,7 @@ impl Gateway {
             health: Default::default(),
             ledger: Ledger::start(db),
             limits,
+            rate_limits: Default::default(),
         }
     }
 

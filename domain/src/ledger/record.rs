@@ -67,6 +67,8 @@ pub struct UsageRecord {
     /// The provider's id of the answer, when it sent one.
     pub response_id: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// Budget reservations made at admission, settled when this row is written.
+    pub holds: Vec<crate::limits::Hold>,
 }
 
 fn tokens(n: Option<u32>) -> Option<i64> {

@@ -205,6 +205,7 @@ mod tests {
             persona_id: None,
             response_id: None,
             created_at: at,
+            holds: Vec::new(),
         }
     }
 

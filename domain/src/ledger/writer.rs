@@ -150,7 +150,8 @@ async fn write_with_retry(db: &DatabaseConnection, batch: &[UsageRecord]) {
     }
 }
 
-/// Writes one batch: events (a repeated request id is ignored), rollups and last-used times.
+/// Writes one batch: events (a repeated request id is ignored), rollups, budget settlement
+/// and last-used times.
 pub async fn write(db: &DatabaseConnection, batch: &[UsageRecord]) -> Result<(), sea_orm::DbErr> {
     let txn = db.begin().await?;
     for chunk in batch.chunks(200) {
@@ -164,6 +165,7 @@ pub async fn write(db: &DatabaseConnection, batch: &[UsageRecord]) -> Result<(),
             .await?;
     }
     rollup::add(&txn, batch).await?;
+    crate::limits::settle::settle(&txn, batch).await?;
     let mut virtual_keys = HashMap::new();
     let mut provider_keys = HashMap::new();
     for r in batch {

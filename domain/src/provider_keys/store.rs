@@ -31,7 +31,16 @@ fn sealed_of(key: &provider_key::Model) -> Option<SealedSecret> {
     })
 }
 
-async fn seal(
+/// Destroys a rotated key's previous secret.
+fn clear_previous(row: &mut provider_key::ActiveModel) {
+    row.previous_key_version = Set(None);
+    row.previous_wrapped_key = Set(None);
+    row.previous_ciphertext = Set(None);
+    row.previous_expires_at = Set(None);
+}
+
+/// Seals a key's secret for its record (`provider_keys:<uid>`).
+pub(crate) async fn seal(
     state: &AppState,
     org_id: i32,
     uid: &str,
@@ -147,13 +156,10 @@ pub async fn create(
         200,
         false,
     )?;
-    let rotation_schedule = parse_token(
+    let rotation_schedule = crate::rotation::schedule::parse_optional(
         input.rotation_schedule.as_deref(),
-        "rotation_schedule",
-        "The rotation schedule",
-        100,
-        true,
-    )?;
+    )
+    .map_err(|e| crate::rotation::schedule::for_field(e, "rotation_schedule"))?;
     let weight = parse_weight(input.weight)?;
     let expires_at = parse_expiry(input.expires_at)?;
     if custom.as_ref().is_some_and(|c| c.requires_org) && provider_org_id.is_none() {
@@ -182,7 +188,8 @@ pub async fn create(
         provider_org_id: Set(provider_org_id),
         base_url: Set(base_url),
         region: Set(region),
-        rotation_schedule: Set(rotation_schedule),
+        next_rotation_at: Set(rotation_schedule.as_ref().and_then(|s| s.next_after(now))),
+        rotation_schedule: Set(rotation_schedule.as_ref().map(|s| s.text())),
         active: Set(true),
         weight: Set(weight),
         expires_at: Set(expires_at),
@@ -323,13 +330,10 @@ pub async fn update(
         row.weight = Set(parse_weight(Some(weight))?);
     }
     if let Some(schedule) = changes.rotation_schedule.as_deref() {
-        row.rotation_schedule = Set(parse_token(
-            Some(schedule),
-            "rotation_schedule",
-            "The rotation schedule",
-            100,
-            true,
-        )?);
+        let parsed = crate::rotation::schedule::parse_optional(Some(schedule))
+            .map_err(|e| crate::rotation::schedule::for_field(e, "rotation_schedule"))?;
+        row.next_rotation_at = Set(parsed.as_ref().and_then(|s| s.next_after(Utc::now())));
+        row.rotation_schedule = Set(parsed.as_ref().map(|s| s.text()));
     }
     // A blank secret keeps the stored one; a new one replaces (and so destroys) it.
     let new_key = changes
@@ -351,6 +355,8 @@ pub async fn update(
         row.key_version = Set(Some(sealed.key_version));
         row.wrapped_key = Set(Some(sealed.wrapped_key));
         row.ciphertext = Set(Some(sealed.ciphertext));
+        // Replacing the secret by editing keeps no fallback (rotation does, for a while).
+        clear_previous(&mut row);
         events.push((
             "rotated",
             format!("secret replaced ({} → {hint})", current.secret_hint),
@@ -428,6 +434,7 @@ pub async fn delete(
     row.key_version = Set(None);
     row.wrapped_key = Set(None);
     row.ciphertext = Set(None);
+    clear_previous(&mut row);
     row.deleted_at = Set(Some(Utc::now()));
     row.updated_at = Set(Utc::now());
     let txn = db.begin().await?;

@@ -218,8 +218,18 @@ pub async fn check(
     state: &AppState,
     key: &provider_key::Model,
 ) -> Result<VerifyOutcome, DomainError> {
-    let provider = ProviderKind::parse(&key.provider)?;
     let secret = open_secret(state, key).await?;
+    check_secret(state, key, &secret).await
+}
+
+/// Like [`check`], for a secret that is not stored yet (a rotation checks the new secret
+/// before switching to it); `key` supplies the provider, endpoint and organization.
+pub async fn check_secret(
+    state: &AppState,
+    key: &provider_key::Model,
+    secret: &ProviderSecret,
+) -> Result<VerifyOutcome, DomainError> {
+    let provider = ProviderKind::parse(&key.provider)?;
     let custom = match key.custom_provider_id {
         Some(id) => Some(crate::custom_providers::get(&state.db, key.org_id, id).await?),
         None => None,
@@ -241,7 +251,7 @@ pub async fn check(
         }
         Err(other) => return Err(other),
     };
-    let response = match request_for(provider, key, custom.as_ref(), &secret, &endpoint)?
+    let response = match request_for(provider, key, custom.as_ref(), secret, &endpoint)?
         .send()
         .await
     {

@@ -47,13 +47,16 @@ pub struct RotationReport {
     pub retired: Vec<i32>,
 }
 
+/// Sealed rows not on `version`: current secrets, plus what key rotation seals (previous
+/// secrets in their grace period, pending key deliveries).
 async fn rows_not_on(db: &DatabaseConnection, version: i32) -> Result<u64, VaultError> {
-    provider_key::Entity::find()
+    let current = provider_key::Entity::find()
         .filter(provider_key::Column::KeyVersion.is_not_null())
         .filter(provider_key::Column::KeyVersion.ne(version))
         .count(db)
         .await
-        .map_err(storage)
+        .map_err(storage)?;
+    Ok(current + crate::rotation::rewrap::rows_not_on(db, version).await?)
 }
 
 /// Versions with their row counts, newest last.
@@ -73,10 +76,13 @@ pub async fn status(db: &DatabaseConnection) -> Result<Vec<VersionStatus>, Vault
         .all(db)
         .await
         .map_err(storage)?;
-    let counts: BTreeMap<i32, u64> = counts
+    let mut counts: BTreeMap<i32, u64> = counts
         .into_iter()
         .filter_map(|(v, n)| Some((v?, u64::try_from(n).unwrap_or(0))))
         .collect();
+    for (version, rows) in crate::rotation::rewrap::counts(db).await? {
+        *counts.entry(version).or_default() += rows;
+    }
     let newest = versions
         .iter()
         .filter(|v| v.retired_at.is_none())
@@ -126,7 +132,13 @@ pub async fn rotate(
             .await
             .map_err(storage)?;
         if batch.is_empty() {
-            break;
+            // Then what key rotation sealed: previous secrets and pending deliveries.
+            let (seen, rewrapped) = crate::rotation::rewrap::batch(db, &ring, budget).await?;
+            if seen == 0 {
+                break;
+            }
+            report.rewrapped += rewrapped;
+            continue;
         }
         for row in batch {
             if rewrap_row(db, &ring, &row).await? {

@@ -4,6 +4,9 @@
 //! database. Lookups are cached per key digest for [`FRESH_FOR`]; after that the next request
 //! re-reads the row, so a revocation made anywhere (another replica, the CLI) takes effect
 //! within that time, and at once on the replica that made it ([`KeyCache::forget_all`]).
+//!
+//! A rotated key's predecessor (`previous_key_hash`) is accepted until `previous_expires_at`,
+//! checked on every request, so a cached lookup never outlives the grace period.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -40,6 +43,8 @@ pub enum AuthFailure {
     Unknown,
     Revoked,
     Expired,
+    /// A rotated key whose grace period has ended.
+    Rotated,
     UserDisabled,
     ProjectInactive,
     /// The database could not be read: refuse rather than guess.
@@ -53,6 +58,9 @@ impl AuthFailure {
             AuthFailure::Unknown => "Invalid Keygate key.",
             AuthFailure::Revoked => "This Keygate key has been revoked.",
             AuthFailure::Expired => "This Keygate key has expired.",
+            AuthFailure::Rotated => {
+                "This Keygate key was rotated and its grace period has ended; use the new key."
+            }
             AuthFailure::UserDisabled => "The user this key belongs to is disabled.",
             AuthFailure::ProjectInactive => "This key's project is inactive.",
             AuthFailure::Unavailable => "Keygate cannot check keys right now.",
@@ -67,6 +75,8 @@ enum Lookup {
         caller: Arc<Caller>,
         project_active: bool,
         user_active: bool,
+        /// Matched the key's predecessor (a rotation's grace period), not its current hash.
+        previous: bool,
     },
     Missing,
 }
@@ -132,15 +142,21 @@ fn judge(lookup: Lookup) -> Result<Arc<Caller>, AuthFailure> {
         caller,
         project_active,
         user_active,
+        previous,
     } = lookup
     else {
         return Err(AuthFailure::Unknown);
     };
+    let now = Utc::now();
     if key.revoked_at.is_some() {
         return Err(AuthFailure::Revoked);
     }
-    if key.expires_at.is_some_and(|at| at <= Utc::now()) {
+    if key.expires_at.is_some_and(|at| at <= now) {
         return Err(AuthFailure::Expired);
+    }
+    // Judged at every request, cached or not: the old key stops at the end of its grace.
+    if previous && !key.previous_expires_at.is_some_and(|at| at > now) {
+        return Err(AuthFailure::Rotated);
     }
     if !user_active {
         return Err(AuthFailure::UserDisabled);
@@ -152,12 +168,21 @@ fn judge(lookup: Lookup) -> Result<Arc<Caller>, AuthFailure> {
 }
 
 async fn load(db: &DatabaseConnection, digest: &str) -> Result<Lookup, sea_orm::DbErr> {
-    let Some(key) = virtual_key::Entity::find()
+    let current = virtual_key::Entity::find()
         .filter(virtual_key::Column::KeyHash.eq(digest))
         .one(db)
-        .await?
-    else {
-        return Ok(Lookup::Missing);
+        .await?;
+    let (key, previous) = match current {
+        Some(key) => (key, false),
+        None => match virtual_key::Entity::find()
+            .filter(virtual_key::Column::PreviousKeyHash.eq(digest))
+            .filter(virtual_key::Column::PreviousExpiresAt.is_not_null())
+            .one(db)
+            .await?
+        {
+            Some(key) => (key, true),
+            None => return Ok(Lookup::Missing),
+        },
     };
     let Some(project) = project::Entity::find_by_id(key.project_id).one(db).await? else {
         return Ok(Lookup::Missing);
@@ -183,5 +208,6 @@ async fn load(db: &DatabaseConnection, digest: &str) -> Result<Lookup, sea_orm::
         caller: Arc::new(caller),
         project_active: project.active,
         user_active,
+        previous,
     })
 }

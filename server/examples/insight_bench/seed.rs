@@ -91,6 +91,7 @@ fn record(rng: &mut StdRng, shape: &Shape, i: usize, at: chrono::DateTime<Utc>) 
         persona_id: persona,
         response_id: None,
         created_at: at,
+        holds: Vec::new(),
     }
 }
 

@@ -22,6 +22,8 @@ pub struct ProxyError {
     pub code: Option<&'static str>,
     pub retry_after_secs: Option<u64>,
     pub request_id: Option<String>,
+    /// Extra headers (e.g. `x-ratelimit-*` on a rate-limit refusal).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl ProxyError {
@@ -33,6 +35,7 @@ impl ProxyError {
             code: None,
             retry_after_secs: None,
             request_id: None,
+            headers: Vec::new(),
         }
     }
 
@@ -91,6 +94,11 @@ impl IntoResponse for ProxyError {
             && let Ok(value) = HeaderValue::from_str(&secs.to_string())
         {
             response.headers_mut().insert("retry-after", value);
+        }
+        for (name, value) in &self.headers {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                response.headers_mut().insert(*name, value);
+            }
         }
         if let Some(id) = self.request_id.as_deref()
             && let Ok(value) = HeaderValue::from_str(id)

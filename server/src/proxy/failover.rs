@@ -147,14 +147,18 @@ async fn read_limited(response: reqwest::Response, limit: usize) -> Bytes {
     Bytes::from(out)
 }
 
-/// Sends the request built by `build` with each key in `order` until one answers.
+/// Sends the request built by `build` with each key in `order` until one answers. A key the
+/// provider refuses (401/403) that was rotated recently is tried again at once with its
+/// previous secret, while that secret's grace period lasts; it is quarantined only when the
+/// provider refuses that one too.
 pub async fn send_with_failover(
     state: &AppState,
     order: Vec<Arc<Candidate>>,
     build: impl Fn(&Candidate) -> Result<reqwest::RequestBuilder, domain::DomainError>,
 ) -> Attempted {
     let mut failures = Failures::default();
-    for candidate in order {
+    let mut queue: std::collections::VecDeque<Arc<Candidate>> = order.into();
+    while let Some(candidate) = queue.pop_front() {
         failures.attempts += 1;
         let health = &state.gateway.health;
         if let Some(id) = candidate.key_id {
@@ -209,6 +213,11 @@ pub async fn send_with_failover(
                     upstream_message(&read_limited(response, MAX_ERROR_BODY).await);
             }
             401 | 403 => {
+                if let Some(previous) = candidate.with_previous_secret(chrono::Utc::now()) {
+                    queue.push_front(Arc::new(previous));
+                    failures.last_message = Some("The provider refused the key.".into());
+                    continue;
+                }
                 if let Some(id) = candidate.key_id {
                     let db = state.db.clone();
                     let gateway = state.gateway.clone();

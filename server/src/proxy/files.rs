@@ -130,6 +130,8 @@ fn meta(caller: &Arc<Caller>, target: &Target, request_id: &str, started: Instan
         stream: false,
         started,
         persona_id: None,
+        // File operations carry no tokens or cost, so they reserve nothing.
+        reservation: domain::limits::Reservation::none(),
     }
 }
 

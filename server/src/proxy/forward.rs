@@ -17,11 +17,13 @@ use domain::gateway::routing::{self, Target};
 use domain::gateway::usage::{self, Usage};
 use domain::gateway::{estimate, pricing};
 use domain::ledger::{Outcome, UsageRecord};
+use domain::limits::Reservation;
 use domain::providers::ProviderKind;
 use domain::virtual_keys::Caller;
 use domain::virtual_keys::input::model_allowed;
 use serde_json::Value;
 
+use super::admission::{self, Admitted};
 use super::auth;
 use super::error::{Dialect, ProxyError};
 use super::failover::{Attempted, attempt_order, send_with_failover, upstream_message};
@@ -39,6 +41,8 @@ pub struct RequestMeta {
     pub started: Instant,
     /// The persona applied to the request, if any.
     pub persona_id: Option<i32>,
+    /// Budget reservations, handed to the ledger record that settles them.
+    pub reservation: Arc<Reservation>,
 }
 
 impl RequestMeta {
@@ -87,6 +91,7 @@ impl RequestMeta {
             persona_id: self.persona_id,
             response_id: None,
             created_at: chrono::Utc::now(),
+            holds: self.reservation.take(),
         }
     }
 }
@@ -103,8 +108,9 @@ pub async fn handle(
         Dialect::OpenAi
     };
     let request_id = format!("req_{}", uuid::Uuid::new_v4().simple());
+    let mut rate = None;
     let result = match body {
-        Ok(body) => run(api, &state, &headers, body, dialect, &request_id).await,
+        Ok(body) => run(api, &state, &headers, body, dialect, &request_id, &mut rate).await,
         Err(rejection) => Err(ProxyError::new(
             rejection.status(),
             dialect,
@@ -122,6 +128,9 @@ pub async fn handle(
         Ok(response) => response,
         Err(error) => error.into_response(),
     };
+    if let Some(rate) = rate {
+        admission::add_headers(&mut response, &rate);
+    }
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-request-id", value);
     }
@@ -146,6 +155,7 @@ async fn run(
     body: Bytes,
     dialect: Dialect,
     request_id: &str,
+    rate: &mut Option<domain::limits::rate::RateState>,
 ) -> Result<Response, ProxyError> {
     let caller = auth::authenticate(state, headers, dialect).await?;
     let started = Instant::now();
@@ -192,6 +202,31 @@ async fn run(
     }
     let persona_id =
         super::persona::apply(state, &caller, headers, api, &mut json, dialect).await?;
+    let priced = state
+        .gateway
+        .prices
+        .price(
+            &state.db,
+            caller.org_id,
+            route.target.id(),
+            &route.upstream_model,
+        )
+        .await;
+    let Admitted {
+        reservation,
+        rate: admitted_rate,
+        exhausted_provider_keys,
+    } = admission::admit(
+        state,
+        &caller,
+        api,
+        &route.upstream_model,
+        &json,
+        &priced,
+        dialect,
+    )
+    .await?;
+    *rate = Some(admitted_rate);
     let stream = json.get("stream").and_then(Value::as_bool).unwrap_or(false);
     let meta = RequestMeta {
         request_id: request_id.to_owned(),
@@ -202,6 +237,7 @@ async fn run(
         stream,
         started,
         persona_id,
+        reservation,
     };
     let candidates = state
         .gateway
@@ -209,7 +245,23 @@ async fn run(
         .get(state, &caller, &route.target)
         .await
         .map_err(unavailable(dialect))?;
-    let order = attempt_order(state, &caller, &candidates);
+    let mut order = attempt_order(state, &caller, &candidates);
+    let before_budgets = order.len();
+    order.retain(|c| {
+        c.key_id
+            .is_none_or(|id| !exhausted_provider_keys.contains(&id))
+    });
+    if order.is_empty() && before_budgets > 0 {
+        return Err(ProxyError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            dialect,
+            format!(
+                "Budget exhausted: every {} provider key that serves this project has used up its budget.",
+                route.target.id()
+            ),
+        )
+        .code("budget_exceeded"));
+    }
     if order.is_empty() {
         state.gateway.ledger.record(meta.record(
             None,
@@ -250,16 +302,6 @@ async fn run(
         }
     }
     let payload = Bytes::from(serde_json::to_vec(&json).unwrap_or_default());
-    let priced = state
-        .gateway
-        .prices
-        .price(
-            &state.db,
-            caller.org_id,
-            route.target.id(),
-            &route.upstream_model,
-        )
-        .await;
 
     let attempted = send_with_failover(state, order, |candidate| {
         let prepared = adapter::prepare(

@@ -4,6 +4,7 @@
 //! its own body limit. Each request: authenticate the Keygate key (cached) → route the model →
 //! pick provider keys → forward with failover → meter usage into the ledger.
 
+mod admission;
 mod auth;
 mod error;
 mod failover;

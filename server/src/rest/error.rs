@@ -113,7 +113,7 @@ impl From<JsonRejection> for ApiError {
 
 /// serde quotes the offending value in type errors (`invalid type: string "sk-…"`); a secret
 /// sent in the wrong field must not come back in the error, so quoted text is elided.
-fn redact_quoted(message: &str) -> String {
+pub(crate) fn redact_quoted(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
     let mut inside = false;
     for c in message.chars() {

@@ -33,6 +33,12 @@ pub struct KeyBody {
     pub base_url: Option<String>,
     pub region: Option<String>,
     pub rotation_schedule: Option<String>,
+    /// When the rotation schedule next falls due.
+    pub next_rotation_at: Option<String>,
+    /// Set when the schedule fell due and nobody rotated the key yet.
+    pub rotation_overdue_since: Option<String>,
+    /// After a rotation: until when the previous secret is the proxy's fallback.
+    pub previous_secret_until: Option<String>,
     pub active: bool,
     pub expired: bool,
     pub weight: i32,
@@ -65,6 +71,15 @@ impl From<&provider_key::Model> for KeyBody {
             base_url: k.base_url.clone(),
             region: k.region.clone(),
             rotation_schedule: k.rotation_schedule.clone(),
+            next_rotation_at: k.next_rotation_at.map(|t| t.to_rfc3339()),
+            rotation_overdue_since: k
+                .next_rotation_at
+                .filter(|at| k.rotation_schedule.is_some() && *at <= now)
+                .map(|t| t.to_rfc3339()),
+            previous_secret_until: k
+                .previous_expires_at
+                .filter(|at| *at > now)
+                .map(|t| t.to_rfc3339()),
             active: k.active,
             expired: k.expires_at.is_some_and(|at| at <= now),
             weight: k.weight,

@@ -4,13 +4,16 @@
 pub mod api_keys;
 pub mod auth;
 pub mod broker;
+pub mod deliveries;
 pub mod error;
 pub mod key_body;
+pub mod limits;
 pub mod my_keys;
 pub mod openapi;
 pub mod personas;
 pub mod projects;
 pub mod providers;
+pub mod rotation;
 pub mod routes;
 pub mod usage;
 pub mod virtual_keys;
@@ -58,8 +61,40 @@ where
                 .delete(api_keys::delete),
         )
         .route("/admin/api-keys/{id}/verify", post(api_keys::verify))
+        .route(
+            "/admin/api-keys/{id}/rotate",
+            axum::routing::put(rotation::rotate_provider_key),
+        )
+        .route(
+            "/admin/api-keys/{id}/rotations",
+            get(rotation::provider_key_rotations),
+        )
+        .route(
+            "/admin/api-keys/{id}/rotation-schedule",
+            axum::routing::put(rotation::provider_key_schedule),
+        )
+        .route(
+            "/admin/virtual-keys/{id}/rotate",
+            post(rotation::rotate_virtual_key),
+        )
+        .route(
+            "/admin/virtual-keys/{id}/rotations",
+            get(rotation::virtual_key_rotations),
+        )
+        .route(
+            "/admin/virtual-keys/{id}/rotation-schedule",
+            axum::routing::put(rotation::virtual_key_schedule),
+        )
+        .route("/virtual-keys/{id}/rotate", post(deliveries::rotate_own))
+        .route("/deliveries", get(deliveries::list))
+        .route("/deliveries/{id}/reveal", post(deliveries::reveal))
         .route("/admin/api-keys/{id}/usage", get(usage::key))
         .route("/usage", get(usage::usage))
+        .route("/admin/limits", get(limits::list))
+        .route(
+            "/admin/limits/{scope}/{id}",
+            get(limits::get).put(limits::set).delete(limits::remove),
+        )
         .route(
             "/admin/personas",
             get(personas::list).post(personas::create),

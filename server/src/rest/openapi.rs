@@ -5,7 +5,7 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
-    api_keys, auth, broker, error, key_body, my_keys, personas, projects, providers, routes, usage,
+    api_keys, auth, broker, deliveries, error, key_body, limits, my_keys, personas, projects, providers, rotation, routes, usage,
     virtual_keys,
 };
 
@@ -35,6 +35,11 @@ use super::{
         usage::usage, usage::export_csv, usage::report_csv, usage::events, usage::key,
         personas::list, personas::create, personas::get, personas::update, personas::activate,
         personas::deactivate, personas::delete, personas::analytics,
+        rotation::rotate_provider_key, rotation::provider_key_rotations,
+        rotation::provider_key_schedule, rotation::rotate_virtual_key,
+        rotation::virtual_key_rotations, rotation::virtual_key_schedule,
+        deliveries::rotate_own, deliveries::list, deliveries::reveal,
+        limits::list, limits::get, limits::set, limits::remove,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail, key_body::KeyBody)),
     modifiers(&Security),

@@ -42,7 +42,7 @@ macro_rules! on_both_databases {
     };
 }
 
-fn pg_admin_url() -> String {
+pub fn pg_admin_url() -> String {
     std::env::var("KEYGATE_TEST_PG_URL")
         .unwrap_or_else(|_| "postgres://postgres:keygate@127.0.0.1:5432/postgres".into())
 }
@@ -77,6 +77,11 @@ impl TestDatabase {
                 }
             }
         }
+    }
+
+    /// The PostgreSQL database's name (`None` on SQLite).
+    pub fn pg_name(&self) -> Option<&str> {
+        self.pg_name.as_deref()
     }
 
     pub async fn drop_database(&self) {

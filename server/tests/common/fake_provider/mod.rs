@@ -74,6 +74,8 @@ pub struct Seen {
     pub credentials: Arc<Mutex<Vec<String>>>,
     /// Every request the fake received, in order.
     pub requests: Arc<Mutex<Vec<SeenRequest>>>,
+    /// Keys the provider no longer accepts ([`FakeProvider::refuse`]), whatever they contain.
+    pub refused: Arc<Mutex<Vec<String>>>,
 }
 
 #[derive(Clone)]
@@ -236,6 +238,9 @@ fn judge(
     let credential = credential.unwrap_or_default().to_owned();
     record(seen, path, &credential, headers, &[]);
     seen.credentials.lock().unwrap().push(credential.clone());
+    if seen.refused.lock().unwrap().contains(&credential) {
+        return verdict("", flavor, true);
+    }
     verdict(&credential, flavor, true)
 }
 
@@ -309,7 +314,8 @@ async fn admit(
             "Internal server error".into(),
         ));
     }
-    match verdict(&credential, flavor, false) {
+    let refused = fake.seen.refused.lock().unwrap().contains(&credential);
+    match verdict(if refused { "" } else { &credential }, flavor, false) {
         Some(refused) => Err(refused),
         None => Ok(incoming),
     }
@@ -544,6 +550,11 @@ impl FakeProvider {
 
     pub fn credentials_seen(&self) -> Vec<String> {
         self.seen.credentials.lock().unwrap().clone()
+    }
+
+    /// From now on the provider refuses `key` with a 401 (a key revoked at the provider).
+    pub fn refuse(&self, key: &str) {
+        self.seen.refused.lock().unwrap().push(key.to_owned());
     }
 
     /// Every request received so far, in order.
