@@ -41,6 +41,10 @@ pub struct MeDto {
     pub role: RoleDto,
     pub org_id: i32,
     pub org_name: String,
+    /// The organization requires two-factor authentication and this user has not set it up:
+    /// every page but the account page sends them there.
+    #[serde(default)]
+    pub mfa_setup_required: bool,
 }
 
 impl MeDto {
@@ -66,6 +70,9 @@ pub struct OrgDto {
     pub id: i32,
     pub name: String,
     pub created_at: String,
+    /// Members must sign in with a second factor.
+    #[serde(default)]
+    pub require_mfa: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,6 +166,9 @@ pub struct ProviderKeyDto {
     pub health: String,
     /// Requests, tokens and cost through the proxy today and this month (in lists).
     pub usage: UsagePeriodsDto,
+    /// RFC 3339: the rotation schedule fell due then and nobody rotated the key since.
+    #[serde(default)]
+    pub rotation_overdue_since: Option<String>,
 }
 
 /// A provider an admin defined (seed 004's ProviderConfig).
@@ -254,6 +264,11 @@ pub struct VirtualKeyDto {
     pub last_used_at: Option<String>,
     pub today: UsageTotalsDto,
     pub month: UsageTotalsDto,
+    /// Cron expression (UTC) or `every N days`; the key rotates itself when due.
+    #[serde(default)]
+    pub rotation_schedule: Option<String>,
+    #[serde(default)]
+    pub next_rotation_at: Option<String>,
 }
 
 /// A project's Keygate keys, newest first, with their counts.
@@ -288,6 +303,7 @@ mod from_domain {
                 role: user.role.into(),
                 org_id: user.org_id,
                 org_name: org.name.clone(),
+                mfa_setup_required: false,
             }
         }
     }
@@ -385,6 +401,10 @@ mod from_domain {
                 can_reveal: can_reveal(viewer, k),
                 health: health.as_str().to_owned(),
                 usage: domain::ledger::summary::Periods::default().into(),
+                rotation_overdue_since: k
+                    .next_rotation_at
+                    .filter(|at| k.rotation_schedule.is_some() && *at <= chrono::Utc::now())
+                    .map(|t| t.to_rfc3339()),
             }
         }
 
@@ -442,6 +462,8 @@ mod from_domain {
                 last_used_at: k.last_used_at.map(|t| t.to_rfc3339()),
                 today: UsageTotalsDto::default(),
                 month: UsageTotalsDto::default(),
+                rotation_schedule: k.rotation_schedule.clone(),
+                next_rotation_at: k.next_rotation_at.map(|t| t.to_rfc3339()),
             }
         }
     }
@@ -482,6 +504,7 @@ mod from_domain {
                 id: o.id,
                 name: o.name.clone(),
                 created_at: o.created_at.to_rfc3339(),
+                require_mfa: o.require_mfa,
             }
         }
     }

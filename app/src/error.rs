@@ -22,6 +22,15 @@ pub enum AppError {
     InvalidCredentials,
     #[error("Too many failed attempts. Try again in {retry_after_secs} seconds.")]
     Throttled { retry_after_secs: u64 },
+    /// Sign-in needs the second factor: the password was right.
+    #[error("Enter the code from your authenticator app.")]
+    MfaRequired,
+    /// A sensitive action needs a recent TOTP code in this session.
+    #[error("Confirm it is you: enter the code from your authenticator app, then try again.")]
+    ReverifyRequired,
+    /// The organization requires two-factor sign-in; this user must set it up first.
+    #[error("Your organization requires two-factor authentication. Set it up on your Account page first.")]
+    MfaSetupRequired,
     #[error("{0}")]
     Conflict(String),
     #[error("Something went wrong on our side. Please try again.")]
@@ -35,7 +44,8 @@ impl AppError {
     /// The HTTP status this error is answered with.
     pub fn status(&self) -> u16 {
         match self {
-            AppError::Unauthorized | AppError::InvalidCredentials => 401,
+            AppError::Unauthorized | AppError::InvalidCredentials | AppError::MfaRequired => 401,
+            AppError::ReverifyRequired | AppError::MfaSetupRequired => 403,
             AppError::Forbidden(_) => 403,
             AppError::NotFound => 404,
             AppError::Validation { .. } => 422,
@@ -54,6 +64,9 @@ impl AppError {
             AppError::Validation { .. } => "validation_failed",
             AppError::InvalidCredentials => "invalid_credentials",
             AppError::Throttled { .. } => "too_many_attempts",
+            AppError::MfaRequired => "mfa_required",
+            AppError::ReverifyRequired => "mfa_verification_required",
+            AppError::MfaSetupRequired => "mfa_setup_required",
             AppError::Conflict(_) => "conflict",
             AppError::Internal => "internal",
             AppError::Transport(_) => "transport",
@@ -106,6 +119,9 @@ impl From<domain::DomainError> for AppError {
             },
             D::InvalidCredentials => AppError::InvalidCredentials,
             D::Throttled { retry_after_secs } => AppError::Throttled { retry_after_secs },
+            D::SecondFactorRequired => AppError::MfaRequired,
+            D::ReverifyRequired => AppError::ReverifyRequired,
+            D::MfaSetupRequired => AppError::MfaSetupRequired,
             D::Conflict(message) => AppError::Conflict(message),
             D::Forbidden(message) => AppError::Forbidden(message),
             D::NotFound => AppError::NotFound,

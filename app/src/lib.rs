@@ -7,7 +7,11 @@ pub mod api;
 pub mod components;
 pub mod dto;
 pub mod dto_admin;
+pub mod dto_audit;
 pub mod dto_insight;
+pub mod dto_rotation;
+pub mod dto_limits;
+pub mod dto_mfa;
 pub mod error;
 pub mod pages;
 #[cfg(feature = "ssr")]
@@ -22,12 +26,13 @@ use crate::components::layout::AppLayout;
 use crate::components::toast::{ToastRegion, provide_toasts};
 use crate::pages::{
     account::AccountPage,
+    audit::AuditPage,
     dashboard::DashboardPage,
     keys::{MyKeysPage, OrgKeysPage},
+    limits::RateLimits,
     login::LoginPage,
     not_found::NotFoundPage,
     personas::{PersonaDetailPage, PersonasPage},
-    placeholders::AuditPage,
     project_detail::ProjectDetailPage,
     projects::ProjectsPage,
     reports::{ReportPrintPage, ReportsPage},
@@ -85,6 +90,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("reports") view=ReportsPage />
                     <Route path=path!("audit") view=AuditPage />
                     <Route path=path!("users") view=UsersPage />
+                    <Route path=path!("limits") view=RateLimits />
                     <Route path=path!("settings") view=SettingsPage />
                     <Route path=path!("account") view=AccountPage />
                 </ParentRoute>

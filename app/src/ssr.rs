@@ -49,8 +49,17 @@ pub async fn auth_session() -> Result<AuthSession, AppError> {
     })
 }
 
-/// The signed-in user, or 401.
+/// The signed-in user, or 401; 403 `MfaSetupRequired` while their organization requires
+/// two-factor authentication and they have not set it up.
 pub async fn require_user() -> Result<(SessionUser, AuthSession), AppError> {
+    let (user, auth) = require_signed_in().await?;
+    domain::mfa::policy::ensure_set_up(&state()?.db, &user).await?;
+    Ok((user, auth))
+}
+
+/// The signed-in user, or 401, even before a required second factor is set up: only for
+/// setting it up (and seeing who is signed in).
+pub async fn require_signed_in() -> Result<(SessionUser, AuthSession), AppError> {
     let auth = auth_session().await?;
     match auth.user.clone() {
         Some(user) => Ok((user, auth)),
@@ -58,10 +67,57 @@ pub async fn require_user() -> Result<(SessionUser, AuthSession), AppError> {
     }
 }
 
+/// Refuses a sensitive action with 403 `ReverifyRequired` unless the user has two-factor
+/// authentication off or this session verified a code within the last five minutes.
+pub async fn require_recent_mfa(auth: &AuthSession, user: &SessionUser) -> Result<(), AppError> {
+    let now = chrono::Utc::now().timestamp();
+    Ok(domain::mfa::session::require_recent(&state()?.db, &auth.session, user, now).await?)
+}
+
 /// A signed-in admin or owner, or 401/403.
 pub async fn require_admin() -> Result<(Admin, AuthSession), AppError> {
     let (user, auth) = require_user().await?;
-    Ok((Admin::new(user)?, auth))
+    match Admin::new(user.clone()) {
+        Ok(admin) => Ok((admin, auth)),
+        Err(err) => {
+            let path = use_context::<Parts>()
+                .map(|p| p.uri.path().to_owned())
+                .unwrap_or_default();
+            let entry = audit_entry(&user, "access.denied")
+                .outcome(domain::audit::Outcome::Denied)
+                .detail(serde_json::json!({ "path": path }));
+            audit(entry).await;
+            Err(err.into())
+        }
+    }
+}
+
+/// Where this request came from, for the audit log: the peer address (forwarding headers are
+/// not trusted) and the user agent (cut to 512 characters).
+pub fn client_info() -> domain::audit::ClientInfo {
+    let parts = use_context::<Parts>();
+    domain::audit::ClientInfo {
+        ip: client_ip().map(|ip| ip.to_string()),
+        user_agent: parts
+            .as_ref()
+            .and_then(|p| p.headers.get(http::header::USER_AGENT))
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| domain::audit::truncate(ua, domain::audit::MAX_USER_AGENT)),
+    }
+}
+
+/// An audit entry for `action` by `user` in their organization, from this request's client.
+pub fn audit_entry(user: &SessionUser, action: &str) -> domain::audit::Entry {
+    domain::audit::Entry::new(Some(user.org_id), domain::audit::Actor::user(user), action)
+        .client(&client_info())
+}
+
+/// Records `entry`; a failure is logged, never shown to the user.
+pub async fn audit(entry: domain::audit::Entry) {
+    match use_context::<AppState>() {
+        Some(state) => domain::audit::record(&state.db, entry).await,
+        None => tracing::error!("AppState missing from context; audit entry not written"),
+    }
 }
 
 /// The peer address of this request (Keygate does not trust forwarding headers by default).

@@ -14,6 +14,15 @@ pub enum DomainError {
     InvalidCredentials,
     #[error("Too many failed attempts. Try again in {retry_after_secs} seconds.")]
     Throttled { retry_after_secs: u64 },
+    /// The password was right; sign-in needs the second factor (a TOTP or recovery code).
+    #[error("Enter the code from your authenticator app.")]
+    SecondFactorRequired,
+    /// A sensitive action needs a TOTP code verified in this session within the last minutes.
+    #[error("Confirm it is you: enter the code from your authenticator app, then try again.")]
+    ReverifyRequired,
+    /// The organization requires two-factor sign-in and this user has not set it up yet.
+    #[error("Your organization requires two-factor authentication. Set it up on your Account page first.")]
+    MfaSetupRequired,
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]

@@ -4,6 +4,7 @@
 //! REST handlers and the CLI stay thin and the logic is unit-testable.
 
 pub mod accounts;
+pub mod alerts;
 pub mod api_tokens;
 pub mod audit;
 pub mod auth;
@@ -17,6 +18,7 @@ pub mod gateway;
 pub mod insight;
 pub mod limits;
 pub mod ledger;
+pub mod mfa;
 pub mod org_jwts;
 pub mod password;
 pub mod personas;

@@ -198,6 +198,18 @@ impl Upstreams {
         Ok(endpoint)
     }
 
+    /// A webhook's URL (always checked; private addresses only when allowed) and the client
+    /// that may reach it, which re-checks every resolved address (no DNS rebinding).
+    pub fn webhook_endpoint(&self, url: &str) -> Result<Endpoint<'_>, DomainError> {
+        let base = validate_base_url(url, self.allow_private)?;
+        let client = if self.allow_private {
+            &self.trusted
+        } else {
+            &self.guarded
+        };
+        Ok(Endpoint { base, client })
+    }
+
     /// Like `endpoint_with_default`, for a custom provider's base URL (always checked).
     pub fn proxy_custom_endpoint(&self, base_url: &str) -> Result<Endpoint<'_>, DomainError> {
         let base = validate_base_url(base_url, self.allow_private)?;

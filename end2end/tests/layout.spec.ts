@@ -10,6 +10,7 @@ test('every signed-in page fits a 360 px wide screen without sideways scrolling'
     ['/users', 'Users'],
     ['/account', 'Account'],
     ['/settings', 'Settings'],
+    ['/limits', 'Limits'],
     ['/keys', 'My keys'],
     ['/org-keys', 'Organization keys'],
     ['/usage', 'Usage'],

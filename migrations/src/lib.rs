@@ -14,6 +14,8 @@ mod m20261126_000008_proxy_files;
 mod m20261126_000009_insight;
 mod m20261127_000010_governance;
 mod m20261127_000011_key_deliveries;
+mod m20261127_000012_alerts;
+mod m20261127_000013_mfa;
 
 pub struct Migrator;
 
@@ -32,6 +34,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000009_insight::Migration),
             Box::new(m20261127_000010_governance::Migration),
             Box::new(m20261127_000011_key_deliveries::Migration),
+            Box::new(m20261127_000012_alerts::Migration),
+            Box::new(m20261127_000013_mfa::Migration),
         ]
     }
 }

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+mod audit_commands;
 mod commands;
+pub use audit_commands::*;
 pub use commands::*;
 
 /// A string whose value never appears in `Debug` output or `--help`.
@@ -103,10 +105,20 @@ pub enum Command {
         #[arg(long)]
         org_id: Option<i32>,
     },
+    /// The tamper-evident audit log: verify, list, export, prune.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Personas: named system prompts, organization-wide or for one user.
     Persona {
         #[command(subcommand)]
         command: PersonaCommand,
+    },
+    /// Budgets and rate limits per Keygate key, user, project or provider key.
+    Limit {
+        #[command(subcommand)]
+        command: LimitCommand,
     },
 }
 

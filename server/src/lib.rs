@@ -72,6 +72,16 @@ impl Server {
             self.state.clone(),
             self.rotation_tick.max(std::time::Duration::from_secs(1)),
         ));
+        // Evaluates alert rules and sends webhook deliveries.
+        let alerts = tokio::spawn(domain::alerts::run_forever(
+            self.state.clone(),
+            domain::alerts::TICK,
+        ));
+        // Deletes audit entries older than each organization's retention, daily.
+        let audit_prune = tokio::spawn(domain::audit::schedule::run_forever(
+            self.state.db.clone(),
+            domain::audit::schedule::PRUNE_EVERY,
+        ));
         let result = axum::serve(
             self.listener,
             self.router
@@ -81,6 +91,8 @@ impl Server {
         .await;
         sweeper.abort();
         rotations.abort();
+        alerts.abort();
+        audit_prune.abort();
         // Everything proxied so far reaches the ledger before the process exits.
         self.state.gateway.ledger.flush().await;
         result

@@ -116,6 +116,8 @@ async fn main() -> ExitCode {
         }
         Some(Command::Jwt { command }) => cli::jwts::run(&cli.config, command).await,
         Some(Command::Persona { command }) => cli::personas::run(&cli.config, command).await,
+        Some(Command::Audit { command }) => cli::audit::run(&cli.config, command).await,
+        Some(Command::Limit { command }) => cli::limits::run(&cli.config, command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -249,6 +249,19 @@ async fn provider_key_budgets_take_the_key_out_of_rotation(backend: Backend) {
         (StatusCode::TOO_MANY_REQUESTS, "budget_exceeded")
     );
     assert_eq!(gw.fake.requests_to("/chat/completions").len(), 1);
+    // Seed 004's key usage reports the budget: current, limit, unit and reset time.
+    let usage = json_of(
+        gw.owner
+            .get(gw.app.url(&format!("/api/admin/api-keys/{provider_key}/usage")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(usage["usage"]["current"], CHAT_TOKENS);
+    assert_eq!(usage["usage"]["limit"], CHAT_TOKENS);
+    assert_eq!(usage["usage"]["unit"], "tokens");
+    assert!(usage["usage"]["resetAt"].is_string());
     gw.finish().await;
 }
 
@@ -488,7 +501,56 @@ async fn the_limits_api_validates_and_is_for_admins(backend: Backend) {
     gw.finish().await;
 }
 
+async fn the_cli_sets_lists_and_removes_limits(backend: Backend) {
+    use common::cli::{fails, json_ok, ok};
+    let gw = Gateway::start(backend).await;
+    gw.add_key("openai", OPENAI_KEY).await;
+    let (key_id, key) = gw.mint(json!({})).await;
+    let id = key_id.to_string();
+    let saved = json_ok(
+        &gw.app,
+        &[
+            "limit", "set", "key", &id, "--usd", "0.000001", "--rpm", "5", "--json",
+        ],
+        "",
+    );
+    assert_eq!(saved["limitMicros"], 1);
+    assert_eq!(saved["rpm"], 5);
+    // The running server sees the new limit at once: the budget is too small for a request.
+    let (status, code, _) = error_code(
+        gw.call(&key, "/v1/chat/completions", chat("gpt-4o", 10))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, "budget_exceeded")
+    );
+    let listed = json_ok(&gw.app, &["limit", "list", "--json"], "");
+    assert_eq!(listed["total"], 1);
+    let table = ok(&gw.app, &["limit", "list"], "");
+    assert!(table.contains("$0.000000 / $0.000001"), "{table}");
+    assert!(
+        fails(&gw.app, &["limit", "set", "galaxy", "1", "--rpm", "1"], "")
+            .contains("unknown scope")
+    );
+    assert!(
+        fails(&gw.app, &["limit", "set", "key", &id, "--usd", "ten"], "").contains("not an amount")
+    );
+    assert!(
+        fails(&gw.app, &["limit", "set", "key", "99999", "--rpm", "1"], "")
+            .contains("no Keygate key")
+    );
+    ok(&gw.app, &["limit", "remove", "key", &id], "");
+    let res = gw
+        .call(&key, "/v1/chat/completions", chat("gpt-4o", 10))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    gw.finish().await;
+}
+
 on_both_databases!(
+    the_cli_sets_lists_and_removes_limits,
     budget_race_admits_exactly_what_fits,
     reservations_settle_and_periods_reset,
     dollar_budgets_refuse_in_the_anthropic_shape,

@@ -13,7 +13,9 @@ pub async fn current_user() -> Result<Option<MeDto>, AppError> {
     };
     let state = ssr::state()?;
     let org = domain::accounts::org::get(&state.db, &user).await?;
-    Ok(Some(MeDto::new(&user, &org)))
+    let mut me = MeDto::new(&user, &org);
+    me.mfa_setup_required = domain::mfa::policy::setup_required(&state.db, &user).await?;
+    Ok(Some(me))
 }
 
 #[server(prefix = "/rpc", endpoint = "login")]
@@ -27,7 +29,20 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
         password: SecretString::from(password),
         ip: ssr::client_ip(),
     };
-    let user = domain::accounts::login::authenticate(&state.db, &state.hasher, &creds).await?;
+    let client = ssr::client_info();
+    use domain::mfa::sign_in::{PasswordStep, password_step};
+    let user = match password_step(&state, &creds, &client).await? {
+        PasswordStep::SignedIn(user) => user,
+        PasswordStep::CodeRequired(user) => {
+            // The session remembers whose code it waits for (not the password); the page
+            // then asks for the code (`login_mfa`).
+            let now = chrono::Utc::now().timestamp();
+            domain::mfa::session::set_pending(&auth.session, user.id, now).await?;
+            let err = AppError::MfaRequired;
+            ssr::answer_with(&err);
+            return Err(err);
+        }
+    };
     ssr::sign_in(&mut auth, &user).await?;
     tracing::info!(user_id = user.id, "signed in");
     leptos_axum::redirect("/");
@@ -38,7 +53,11 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
 pub async fn logout() -> Result<(), AppError> {
     use crate::ssr;
     let mut auth = ssr::auth_session().await?;
+    let user = auth.user.clone();
     ssr::sign_out(&mut auth).await?;
+    if let Some(user) = user {
+        ssr::audit(ssr::audit_entry(&user, "auth.sign_out")).await;
+    }
     leptos_axum::redirect("/login");
     Ok(())
 }
@@ -83,6 +102,15 @@ pub async fn setup(
     };
     let owner = create_organization(&state.db, &state.hasher, input, true).await?;
     claim.complete();
+    let entry = domain::audit::Entry::new(
+        Some(owner.org_id),
+        domain::audit::Actor::anonymous(&owner.email),
+        "org.create",
+    )
+    .target("organization", owner.org_id, "")
+    .client(&ssr::client_info())
+    .detail(serde_json::json!({ "via": "setup", "owner": owner.email }));
+    ssr::audit(entry).await;
     tracing::info!(
         user_id = owner.id,
         org_id = owner.org_id,

@@ -119,6 +119,7 @@ pub async fn keys_create(
     };
     let created = domain::provider_keys::create(&state, &user, input).await?;
     tracing::info!(actor = user.id, key_id = created.id, provider = %created.provider, "provider key created");
+    ssr::audit(ssr::audit_entry(&user, "provider_key.create").provider_key(&created)).await;
     Ok(ProviderKeyDto::new(&created, &user))
 }
 
@@ -143,6 +144,7 @@ pub async fn keys_update(
     };
     let updated = domain::provider_keys::update(&state, &user, id, changes).await?;
     tracing::info!(actor = user.id, key_id = id, "provider key updated");
+    ssr::audit(ssr::audit_entry(&user, "provider_key.update").provider_key(&updated)).await;
     Ok(ProviderKeyDto::new(&updated, &user))
 }
 
@@ -158,6 +160,12 @@ pub async fn keys_set_active(id: i32, active: bool) -> Result<ProviderKeyDto, Ap
         active,
         "provider key status changed"
     );
+    let action = if active {
+        "provider_key.activate"
+    } else {
+        "provider_key.deactivate"
+    };
+    ssr::audit(ssr::audit_entry(&user, action).provider_key(&key)).await;
     Ok(ProviderKeyDto::new(&key, &user))
 }
 
@@ -166,8 +174,10 @@ pub async fn keys_delete(id: i32) -> Result<i32, AppError> {
     use crate::ssr;
     let state = ssr::state()?;
     let (user, _) = ssr::require_user().await?;
+    let key = domain::provider_keys::get(&state.db, &user, id).await?;
     domain::provider_keys::delete(&state.db, &user, id).await?;
     tracing::info!(actor = user.id, key_id = id, "provider key deleted");
+    ssr::audit(ssr::audit_entry(&user, "provider_key.delete").provider_key(&key)).await;
     Ok(id)
 }
 
@@ -177,19 +187,25 @@ pub async fn keys_test(id: i32) -> Result<ProviderKeyDto, AppError> {
     use crate::ssr;
     let state = ssr::state()?;
     let (user, _) = ssr::require_user().await?;
-    let (key, _) = domain::provider_keys::verify::verify(&state, &user, id).await?;
+    let (key, outcome) = domain::provider_keys::verify::verify(&state, &user, id).await?;
+    let entry = ssr::audit_entry(&user, "provider_key.verify").provider_key_check(&key, &outcome);
+    ssr::audit(entry).await;
     Ok(ProviderKeyDto::new(&key, &user))
 }
 
-/// The secret of the caller's own personal key, after re-entering their password.
+/// The secret of the caller's own personal key, after re-entering their password (and, with
+/// two-factor on, a code verified in this session within the last five minutes).
 #[server(prefix = "/rpc", endpoint = "keys_reveal")]
 pub async fn keys_reveal(id: i32, password: String) -> Result<String, AppError> {
     use crate::ssr;
     use secrecy::{ExposeSecret as _, SecretString};
     let state = ssr::state()?;
-    let (user, _) = ssr::require_user().await?;
+    let (user, auth) = ssr::require_user().await?;
+    ssr::require_recent_mfa(&auth, &user).await?;
+    let client = ssr::client_info();
     let secret =
-        domain::provider_keys::reveal(&state, &user, id, SecretString::from(password)).await?;
+        domain::provider_keys::reveal(&state, &user, id, SecretString::from(password), &client)
+            .await?;
     tracing::info!(actor = user.id, key_id = id, "personal key revealed");
     Ok(match &secret.secret_access_key {
         Some(sak) => format!("{} / {}", secret.key.expose_secret(), sak.expose_secret()),

@@ -2,14 +2,18 @@
 //! the REST API's, with its JSON error format.
 
 pub mod account;
+pub mod audit;
 pub mod auth;
 pub mod keys;
+pub mod limits;
+pub mod mfa;
 pub mod org;
 pub mod org_jwts;
 pub mod personas;
 pub mod projects;
 pub mod providers;
 pub mod reports;
+pub mod rotation;
 pub mod routing;
 pub mod tokens;
 pub mod usage;

@@ -103,6 +103,7 @@ pub async fn org_jwts_mint(
         project_id = record.project_id,
         "organization JWT minted"
     );
+    ssr::audit(ssr::audit_entry(admin.user(), "org_jwt.mint").org_jwt(&record)).await;
     let names = project_names(&state, &admin).await?;
     Ok(NewOrgJwtDto {
         jwt: listed(&record, &names, chrono::Utc::now()),
@@ -115,7 +116,11 @@ pub async fn org_jwts_revoke(id: i32) -> Result<OrgJwtDto, AppError> {
     use crate::ssr;
     let state = ssr::state()?;
     let (admin, _) = ssr::require_admin().await?;
-    let record = domain::org_jwts::revoke(&state.db, admin.user().org_id, id).await?;
+    let org_id = admin.user().org_id;
+    let name = domain::audit::targets::name_of(&state.db, "org_jwt", org_id, id).await?;
+    let entry = ssr::audit_entry(admin.user(), "org_jwt.revoke").target("org_jwt", id, name);
+    let revoke = domain::org_jwts::revoke(&state.db, org_id, id);
+    let record = domain::audit::guarded(&state.db, entry, revoke).await?;
     tracing::info!(
         actor = admin.user().id,
         jwt_id = id,
@@ -147,5 +152,8 @@ pub async fn org_jwts_set_auto_create(enabled: bool) -> Result<bool, AppError> {
         enabled,
         "auto-create users for organization JWTs changed"
     );
+    let entry = ssr::audit_entry(admin.user(), "org.auto_create_users")
+        .detail(serde_json::json!({ "enabled": enabled }));
+    ssr::audit(entry).await;
     Ok(enabled)
 }

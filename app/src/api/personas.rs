@@ -85,6 +85,7 @@ pub async fn personas_create(
         persona_id = created.id,
         "persona created"
     );
+    ssr::audit(ssr::audit_entry(admin.user(), "persona.create").persona(&created)).await;
     let emails = emails(&state, admin.user()).await?;
     Ok(with_email(&created, &emails))
 }
@@ -109,6 +110,7 @@ pub async fn personas_update(
     };
     let updated = domain::personas::update(&state.db, &admin, id, changes).await?;
     tracing::info!(actor = admin.user().id, persona_id = id, "persona updated");
+    ssr::audit(ssr::audit_entry(admin.user(), "persona.update").persona(&updated)).await;
     let emails = emails(&state, admin.user()).await?;
     Ok(with_email(&updated, &emails))
 }
@@ -125,6 +127,12 @@ pub async fn personas_set_active(id: i32, active: bool) -> Result<PersonaDto, Ap
         active,
         "persona status changed"
     );
+    let action = if active {
+        "persona.activate"
+    } else {
+        "persona.deactivate"
+    };
+    ssr::audit(ssr::audit_entry(admin.user(), action).persona(&persona)).await;
     Ok(PersonaDto::from(&persona))
 }
 
@@ -136,6 +144,7 @@ pub async fn personas_delete(id: i32) -> Result<PersonaDto, AppError> {
     let (admin, _) = ssr::require_admin().await?;
     let deleted = domain::personas::delete(&state.db, &admin, id).await?;
     tracing::info!(actor = admin.user().id, persona_id = id, "persona deleted");
+    ssr::audit(ssr::audit_entry(admin.user(), "persona.delete").persona(&deleted)).await;
     Ok(PersonaDto::from(&deleted))
 }
 

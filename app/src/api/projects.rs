@@ -56,6 +56,7 @@ pub async fn projects_create(name: String, description: String) -> Result<Projec
         project_id = created.id,
         "project created"
     );
+    ssr::audit(ssr::audit_entry(admin.user(), "project.create").project(&created)).await;
     Ok(ProjectDto::from(&created))
 }
 
@@ -71,5 +72,11 @@ pub async fn projects_set_active(id: i32, active: bool) -> Result<ProjectDto, Ap
         active,
         "project status changed"
     );
+    let action = if active {
+        "project.activate"
+    } else {
+        "project.deactivate"
+    };
+    ssr::audit(ssr::audit_entry(admin.user(), action).project(&project)).await;
     Ok(ProjectDto::from(&project))
 }

@@ -41,6 +41,7 @@ pub async fn tokens_create(
     };
     let (token, secret) = domain::api_tokens::create(&state.db, &admin, input).await?;
     tracing::info!(actor = admin.user().id, token_id = token.id, kind = %token.kind, "token created");
+    ssr::audit(ssr::audit_entry(admin.user(), "api_token.create").api_token(&token)).await;
     Ok(NewTokenDto {
         token: TokenDto::from(&token),
         secret: secret.expose_secret().to_owned(),
@@ -52,7 +53,11 @@ pub async fn tokens_revoke(id: i32) -> Result<TokenDto, AppError> {
     use crate::ssr;
     let state = ssr::state()?;
     let (admin, _) = ssr::require_admin().await?;
-    let token = domain::api_tokens::revoke(&state.db, &admin, id, None).await?;
+    let name =
+        domain::audit::targets::name_of(&state.db, "api_token", admin.user().org_id, id).await?;
+    let entry = ssr::audit_entry(admin.user(), "api_token.revoke").target("api_token", id, name);
+    let revoke = domain::api_tokens::revoke(&state.db, &admin, id, None);
+    let token = domain::audit::guarded(&state.db, entry, revoke).await?;
     tracing::info!(actor = admin.user().id, token_id = id, "token revoked");
     Ok(TokenDto::from(&token))
 }

@@ -34,6 +34,10 @@ pub async fn users_create(
     };
     let user = domain::accounts::users::create(&state.db, &state.hasher, &admin, input).await?;
     tracing::info!(actor = admin.user().id, user_id = user.id, "user created");
+    let entry = ssr::audit_entry(admin.user(), "user.create")
+        .target("user", user.id, user.email.clone())
+        .detail(serde_json::json!({ "role": user.role }));
+    ssr::audit(entry).await;
     Ok(UserDto::from(&user))
 }
 
@@ -41,8 +45,11 @@ pub async fn users_create(
 pub async fn users_set_role(user_id: i32, role: String) -> Result<UserDto, AppError> {
     use crate::ssr;
     let state = ssr::state()?;
-    let (admin, _) = ssr::require_admin().await?;
-    let user = domain::accounts::users::set_role(&state.db, &admin, user_id, &role).await?;
+    let (admin, auth) = ssr::require_admin().await?;
+    ssr::require_recent_mfa(&auth, admin.user()).await?;
+    let client = ssr::client_info();
+    let user =
+        domain::accounts::users::set_role(&state.db, &admin, user_id, &role, &client).await?;
     tracing::info!(actor = admin.user().id, user_id, role = %user.role, "role changed");
     Ok(UserDto::from(&user))
 }
@@ -53,6 +60,13 @@ pub async fn users_set_disabled(user_id: i32, disabled: bool) -> Result<UserDto,
     let state = ssr::state()?;
     let (admin, _) = ssr::require_admin().await?;
     let user = domain::accounts::users::set_disabled(&state.db, &admin, user_id, disabled).await?;
+    let action = if disabled {
+        "user.deactivate"
+    } else {
+        "user.activate"
+    };
+    let entry = ssr::audit_entry(admin.user(), action).target("user", user.id, user.email.clone());
+    ssr::audit(entry).await;
     tracing::info!(
         actor = admin.user().id,
         user_id,

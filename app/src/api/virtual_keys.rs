@@ -118,6 +118,7 @@ pub async fn virtual_keys_create(
         virtual_key_id = key.id,
         "keygate key generated"
     );
+    ssr::audit(ssr::audit_entry(admin.user(), "virtual_key.create").virtual_key(&key)).await;
     Ok(NewVirtualKeyDto {
         key: VirtualKeyDto::new(&key, chrono::Utc::now()),
         secret: secret.expose_secret().to_owned(),
@@ -130,7 +131,12 @@ pub async fn virtual_keys_revoke(id: i32) -> Result<VirtualKeyDto, AppError> {
     use crate::ssr;
     let state = ssr::state()?;
     let (admin, _) = ssr::require_admin().await?;
-    let key = domain::virtual_keys::store::revoke(&state.db, &admin, id).await?;
+    let name =
+        domain::audit::targets::name_of(&state.db, "virtual_key", admin.user().org_id, id).await?;
+    let entry =
+        ssr::audit_entry(admin.user(), "virtual_key.revoke").target("virtual_key", id, name);
+    let revoke = domain::virtual_keys::store::revoke(&state.db, &admin, id);
+    let key = domain::audit::guarded(&state.db, entry, revoke).await?;
     state.gateway.forget_cached();
     tracing::info!(
         actor = admin.user().id,
@@ -146,7 +152,10 @@ pub async fn virtual_keys_revoke_all(project_id: i32) -> Result<u64, AppError> {
     use crate::ssr;
     let state = ssr::state()?;
     let (admin, _) = ssr::require_admin().await?;
-    let revoked = domain::virtual_keys::store::revoke_all(&state.db, &admin, project_id).await?;
+    let entry =
+        ssr::audit_entry(admin.user(), "virtual_key.revoke_all").target("project", project_id, "");
+    let revoke = domain::virtual_keys::store::revoke_all(&state.db, &admin, project_id);
+    let revoked = domain::audit::guarded(&state.db, entry, revoke).await?;
     state.gateway.forget_cached();
     tracing::info!(
         actor = admin.user().id,

@@ -8,6 +8,7 @@ use crate::api::keys::{
 };
 use crate::components::confirm::ConfirmButton;
 use crate::components::form::{Field, FormError, last_error};
+use crate::components::rotation::{OverdueBadge, RotationPanel};
 use crate::components::toast::use_toasts;
 use crate::dto::{CustomProviderDto, PROVIDERS, ProjectDto, ProviderKeyDto, provider_name};
 
@@ -286,6 +287,8 @@ pub fn KeyActions(
     actions: KeyListActions,
     editing: RwSignal<bool>,
     revealing: RwSignal<bool>,
+    /// The rotation panel (Rotate, schedule, history) is open.
+    rotating: RwSignal<bool>,
 ) -> impl IntoView {
     let id = key.id;
     let name = key.name.clone();
@@ -293,6 +296,8 @@ pub fn KeyActions(
         {key.can_edit.then(|| view! {
             <button type="button" class="btn btn-sm" on:click=move |_| { revealing.set(false); editing.update(|e| *e = !*e); }>"Edit"</button>
         })}
+        <button type="button" class="btn btn-sm" aria-expanded=move || rotating.get().to_string()
+            on:click=move |_| rotating.update(|r| *r = !*r)>"Rotation"</button>
         <button type="button" class="btn btn-sm"
             disabled=move || actions.test.pending().get()
             on:click=move |_| { actions.test.dispatch(KeysTest { id }); }>"Test"</button>
@@ -333,6 +338,8 @@ pub fn KeyListItem(
 ) -> impl IntoView {
     let editing = RwSignal::new(false);
     let revealing = RwSignal::new(false);
+    let rotating = RwSignal::new(false);
+    let rotation_key = key.clone();
     let scope = if key.personal {
         "personal".to_owned()
     } else {
@@ -363,9 +370,16 @@ pub fn KeyListItem(
                 view! { <span class="badge badge-active">"active"</span> }.into_any()
             } else {
                 view! { <span class="badge badge-disabled">"inactive"</span> }.into_any()
-            }}</td>
-            <td class="actions"><KeyActions key=key.clone() actions editing revealing /></td>
+            }}
+            {key.rotation_overdue_since.clone().map(|since| view! { <br /><OverdueBadge since /> })}</td>
+            <td class="actions"><KeyActions key=key.clone() actions editing revealing rotating /></td>
         </tr>
+        <Show when=move || rotating.get()>
+            <tr class="detail-row"><td colspan="9">
+                <RotationPanel kind="provider" key_id=id name=rotation_key.name.clone()
+                    provider=rotation_key.provider.clone() can_rotate=rotation_key.can_edit />
+            </td></tr>
+        </Show>
         <Show when=move || editing.get()>
             <tr class="detail-row"><td colspan="9">
                 <KeyEditor key=editor_key.clone() refresh on_done=Callback::new(move |_| editing.set(false)) />

@@ -58,6 +58,7 @@ fn Shell(me: MeDto) -> impl IntoView {
                         <p class="nav-section">"Administration"</p>
                         <A href="/org-keys" attr:class="nav-link">"Organization keys"</A>
                         <A href="/users" attr:class="nav-link">"Users"</A>
+                        <A href="/limits" attr:class="nav-link">"Limits"</A>
                         <A href="/settings" attr:class="nav-link">"Settings"</A>
                     })}
                 </nav>

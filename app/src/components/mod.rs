@@ -7,6 +7,7 @@ pub mod layout;
 pub mod org_jwts;
 pub mod providers;
 pub mod report;
+pub mod rotation;
 pub mod routing;
 pub mod toast;
 pub mod virtual_keys;

@@ -12,6 +12,7 @@ use crate::api::virtual_keys::{
 use crate::components::confirm::ConfirmButton;
 use crate::components::copy::SecretOnce;
 use crate::components::form::{Field, FormError, last_error};
+use crate::components::rotation::{RotationPanel, utc_time};
 use crate::components::toast::use_toasts;
 use crate::dto::{UsageTotalsDto, VirtualKeyDto};
 
@@ -130,9 +131,15 @@ fn VirtualKeyTable(
                 <tbody>
                     {keys.into_iter().map(|k| {
                         let id = k.id;
+                        let rotating = RwSignal::new(false);
+                        let panel_name = k.name.clone();
+                        let can_rotate = k.status == "active";
                         let details = [
                             (!k.models.is_empty()).then(|| format!("Models: {}", k.models.join(", "))),
                             k.user_email.clone().map(|email| format!("Acts as {email}")),
+                            k.rotation_schedule.as_ref().zip(k.next_rotation_at.as_deref()).map(|(schedule, at)| {
+                                format!("Rotates {schedule}; next {}", utc_time(at))
+                            }),
                         ];
                         view! {
                             <tr>
@@ -150,7 +157,10 @@ fn VirtualKeyTable(
                                 <td class="num requests-month">{grouped(k.month.requests)}</td>
                                 <td class="num cost-month">{k.month.cost.clone()}<br />
                                     <span class="muted small tokens-month">{format!("{} tokens", grouped(k.month.prompt_tokens + k.month.completion_tokens))}</span></td>
-                                <td class="actions">{(k.status == "active").then(|| view! {
+                                <td class="actions">
+                                    <button type="button" class="btn btn-sm" aria-expanded=move || rotating.get().to_string()
+                                        on:click=move |_| rotating.update(|r| *r = !*r)>"Rotation"</button>
+                                    {(k.status == "active").then(|| view! {
                                     <ConfirmButton
                                         label="Revoke".to_owned()
                                         question=format!("Revoke {}? Programs using it are refused at once.", k.name)
@@ -159,6 +169,11 @@ fn VirtualKeyTable(
                                     />
                                 })}</td>
                             </tr>
+                            <Show when=move || rotating.get()>
+                                <tr class="detail-row"><td colspan="9">
+                                    <RotationPanel kind="virtual" key_id=id name=panel_name.clone() can_rotate />
+                                </td></tr>
+                            </Show>
                         }
                     }).collect_view()}
                 </tbody>

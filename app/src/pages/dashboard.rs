@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 
 use crate::components::layout::{PageHeader, use_me};
+use crate::components::rotation::DeliveriesCard;
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
@@ -9,6 +10,7 @@ pub fn DashboardPage() -> impl IntoView {
         <PageHeader title="Dashboard" />
         <div class="content stack">
             <p>"Welcome, " {me.display_name.clone()} "."</p>
+            <DeliveriesCard />
             <div class="empty-state">
                 <h2>"No traffic yet"</h2>
                 <p class="muted">

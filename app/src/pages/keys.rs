@@ -8,6 +8,7 @@ use crate::api::providers::{ProvidersCreate, ProvidersDelete, providers_list};
 use crate::components::keys::{KeyForm, KeyList};
 use crate::components::layout::{PageHeader, use_me};
 use crate::components::providers::CustomProviders;
+use crate::components::rotation::{DeliveriesCard, OwnKeygateKeys};
 use crate::dto::provider_name;
 use crate::pages::NotAllowed;
 
@@ -55,10 +56,12 @@ pub fn MyKeysPage() -> impl IntoView {
     view! {
         <PageHeader title="My keys" />
         <div class="content stack">
+            <DeliveriesCard />
             <section class="card">
                 <p class="muted">"Your own provider keys. Programs and the proxy use them for your requests before any project key. Only you can reveal them, after re-entering your password."</p>
                 <KeyList view_name="mine" refresh />
             </section>
+            <OwnKeygateKeys />
             <EnvironmentKeys />
             <section class="card">
                 <h2>"Add a personal key"</h2>

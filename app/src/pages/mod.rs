@@ -1,10 +1,11 @@
 pub mod account;
+pub mod audit;
 pub mod dashboard;
 pub mod keys;
+pub mod limits;
 pub mod login;
 pub mod not_found;
 pub mod personas;
-pub mod placeholders;
 pub mod project_detail;
 pub mod projects;
 pub mod reports;
@@ -24,6 +25,14 @@ pub fn NotAllowed() -> impl IntoView {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(http::StatusCode::FORBIDDEN);
     }
+    // The refusal goes to the audit log (once per showing, from the browser).
+    let location = leptos_router::hooks::use_location();
+    Effect::new(move |_| {
+        let path = location.pathname.get_untracked();
+        leptos::task::spawn_local(async move {
+            let _ = crate::api::audit::audit_page_denied(path).await;
+        });
+    });
     view! {
         <PageHeader title="Not allowed" />
         <div class="content">

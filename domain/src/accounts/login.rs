@@ -8,7 +8,8 @@ use crate::types::Email;
 use sea_orm::DatabaseConnection;
 
 /// Checks credentials. Unknown e-mail, wrong password and disabled account all fail with the
-/// same `InvalidCredentials` after the same amount of hashing work.
+/// same `InvalidCredentials` after the same amount of hashing work. A right password of a user
+/// with two-factor authentication answers `SecondFactorRequired` (see `crate::mfa::sign_in`).
 pub async fn authenticate(
     db: &DatabaseConnection,
     hasher: &PasswordHasher,
@@ -27,6 +28,12 @@ pub async fn authenticate(
     let password_ok = hasher.verify(creds.password.clone(), stored).await?;
     match user {
         Some(user) if password_ok && !user.disabled => {
+            // With two-factor on, the password alone proves nothing yet: the second factor
+            // (crate::mfa::sign_in) clears the failure counter, so re-entering a known password
+            // cannot reset the throttle on guessing codes.
+            if crate::mfa::is_enabled(db, user.id).await? {
+                return Err(DomainError::SecondFactorRequired);
+            }
             throttle::record_success(db, &email).await?;
             SessionUser::from_model(&user)
         }

@@ -143,12 +143,16 @@ async fn check_can_modify(
     Ok(())
 }
 
+/// Changes a user's role. A role change is sensitive: it is written to the audit log before
+/// it happens, and refused when the log cannot be written.
 pub async fn set_role(
     db: &DatabaseConnection,
     admin: &Admin,
     user_id: i32,
     role: &str,
+    client: &crate::audit::ClientInfo,
 ) -> Result<user::Model, DomainError> {
+    use crate::audit::{self, Actor, Entry};
     let role = Role::parse(role)?;
     let target = find_in_org(db, admin, user_id).await?;
     if target.role == role.as_str() {
@@ -156,6 +160,15 @@ pub async fn set_role(
     }
     check_can_modify(db, admin, &target).await?;
     check_can_assign(admin, role)?;
+    let entry = Entry::new(
+        Some(admin.user().org_id),
+        Actor::user(admin.user()),
+        "user.role_change",
+    )
+    .target("user", target.id, target.email.clone())
+    .client(client)
+    .detail(serde_json::json!({ "from": target.role, "to": role.as_str() }));
+    audit::append(db, entry).await?;
     let mut active: user::ActiveModel = target.into();
     active.role = Set(role.as_str().to_owned());
     active.updated_at = Set(chrono::Utc::now());

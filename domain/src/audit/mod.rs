@@ -18,8 +18,13 @@ mod append;
 pub mod chain;
 mod entry;
 pub mod export;
+mod guarded;
+pub mod params;
 pub mod query;
 pub mod retention;
+pub mod schedule;
+pub mod sign_in;
+pub mod targets;
 mod verify;
 
 #[cfg(test)]
@@ -28,6 +33,8 @@ mod tests;
 pub use append::{append, record};
 pub use entry::{Actor, ClientInfo, Entry, MAX_USER_AGENT, Outcome, Target, truncate};
 pub use export::{audit_csv, csv_cell};
+pub use guarded::guarded;
+pub use params::AuditQuery;
 pub use query::{AuditFilter, AuditPage, list};
 pub use retention::{
     MAX_RETENTION_DAYS, MIN_RETENTION_DAYS, PruneReport, prune, prune_by, retention_days,

@@ -1,5 +1,7 @@
 //! SeaORM entities. Server-only: these never cross into the browser build.
 
+pub mod alert_event;
+pub mod alert_rule;
 pub mod api_token;
 pub mod audit_head;
 pub mod audit_log;
@@ -7,7 +9,9 @@ pub mod custom_provider;
 pub mod key_delivery;
 pub mod key_rotation;
 pub mod login_throttle;
+pub mod mfa_recovery_code;
 pub mod model_price;
+pub mod notification;
 pub mod model_route;
 pub mod org_jwt;
 pub mod organization;
@@ -22,6 +26,9 @@ pub mod usage_event;
 pub mod usage_limit;
 pub mod usage_rollup;
 pub mod user;
+pub mod user_mfa;
 pub mod vault_key;
 pub mod vault_meta;
 pub mod virtual_key;
+pub mod webhook;
+pub mod webhook_delivery;

@@ -12,6 +12,8 @@ pub struct Model {
     /// Audit entries older than this many days may be pruned (the chain keeps verifying
     /// from the oldest kept entry).
     pub audit_retention_days: i32,
+    /// Members must sign in with a second factor; those without one are sent to enrol.
+    pub require_mfa: bool,
     pub created_at: ChronoDateTimeUtc,
 }
 

@@ -2,12 +2,14 @@
 //! the current period against its limit and reset time, daily and monthly history, and cost
 //! so far this month with a projection to its end.
 //!
-//! The period is the calendar month (UTC) and usage is counted in tokens. Limits arrive with
-//! the governance work; until then `limit` is `None` (unlimited).
+//! Without a budget on the key the period is the calendar month (UTC), usage is counted in
+//! tokens and `limit` is `None`. With one ([`apply_limit`]) the period, reset time and unit
+//! are the budget's: tokens when it has a token budget, else micro-dollars.
 
 use chrono::{DateTime, Datelike as _, DurationRound as _, NaiveDate, TimeDelta, Utc};
 use sea_orm::DatabaseConnection;
 
+use crate::entities::usage_limit;
 use crate::error::DomainError;
 use crate::ledger::projection::{month_start, next_month_start, projected_month_cost};
 use crate::ledger::query::{self, Group, GroupBy, UsageFilter};
@@ -19,10 +21,13 @@ pub const MONTHS: u32 = 12;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct PeriodUsage {
-    /// Tokens (input + output) used in the current period.
+    /// Used in the current period, in `unit`.
     pub current: i64,
     pub limit: Option<i64>,
-    pub reset_at: DateTime<Utc>,
+    /// `None`: the budget never resets.
+    pub reset_at: Option<DateTime<Utc>>,
+    /// `tokens` (input + output) or `micros` (micro-dollars).
+    pub unit: &'static str,
     pub requests: i64,
     pub cost_micros: i64,
 }
@@ -102,7 +107,8 @@ pub async fn key_usage(
         usage: PeriodUsage {
             current: current.tokens(),
             limit: None,
-            reset_at: next_month_start(now),
+            reset_at: Some(next_month_start(now)),
+            unit: "tokens",
             requests: current.requests,
             cost_micros: current.cost_micros,
         },
@@ -111,6 +117,21 @@ pub async fn key_usage(
         cost_current_micros: current.cost_micros,
         cost_projected_micros: projected,
     })
+}
+
+/// Reports the period against the key's budget: its period, reset time and unit.
+pub fn apply_limit(usage: &mut PeriodUsage, limit: &usage_limit::Model, now: DateTime<Utc>) {
+    let status = crate::limits::store::status(limit, now);
+    usage.reset_at = status.reset_at;
+    if let Some(tokens) = limit.limit_tokens {
+        usage.current = status.spent_tokens;
+        usage.limit = Some(tokens);
+        usage.unit = "tokens";
+    } else if let Some(micros) = limit.limit_micros {
+        usage.current = status.spent_micros;
+        usage.limit = Some(micros);
+        usage.unit = "micros";
+    }
 }
 
 #[cfg(test)]

@@ -156,10 +156,9 @@ pub async fn create(
         200,
         false,
     )?;
-    let rotation_schedule = crate::rotation::schedule::parse_optional(
-        input.rotation_schedule.as_deref(),
-    )
-    .map_err(|e| crate::rotation::schedule::for_field(e, "rotation_schedule"))?;
+    let rotation_schedule =
+        crate::rotation::schedule::parse_optional(input.rotation_schedule.as_deref())
+            .map_err(|e| crate::rotation::schedule::for_field(e, "rotation_schedule"))?;
     let weight = parse_weight(input.weight)?;
     let expires_at = parse_expiry(input.expires_at)?;
     if custom.as_ref().is_some_and(|c| c.requires_org) && provider_org_id.is_none() {
@@ -445,15 +444,30 @@ pub async fn delete(
 }
 
 /// The plaintext of a personal key, for its owner after re-entering their password. Every
-/// attempt is recorded, refused or not.
+/// attempt is recorded, refused or not; a reveal is written to the audit log before the
+/// secret is decrypted, and refused when the log cannot be written.
 pub async fn reveal(
     state: &AppState,
     user: &SessionUser,
     id: i32,
     password: SecretString,
+    client: &crate::audit::ClientInfo,
 ) -> Result<ProviderSecret, DomainError> {
+    use crate::audit::{self, Actor, Entry, Outcome};
+    let entry = |key: &provider_key::Model| {
+        Entry::new(Some(user.org_id), Actor::user(user), "provider_key.reveal")
+            .provider_key(key)
+            .client(client)
+    };
     let key = get(&state.db, user, id).await?;
+    let refused = |key: &provider_key::Model, reason: &str| {
+        let mut e = entry(key).outcome(Outcome::Denied);
+        let mut detail = e.detail.take().unwrap_or_default();
+        detail["reason"] = reason.into();
+        e.detail(detail)
+    };
     if !can_reveal(user, &key) {
+        audit::record(&state.db, refused(&key, "not the owner")).await;
         record(
             &state.db,
             &key,
@@ -476,6 +490,7 @@ pub async fn reveal(
         .map(|u| u.password_hash);
     if !state.hasher.verify(password, stored).await? {
         throttle::record_failure(&state.db, &email, None).await?;
+        audit::record(&state.db, refused(&key, "wrong password")).await;
         record(
             &state.db,
             &key,
@@ -490,6 +505,7 @@ pub async fn reveal(
         ));
     }
     throttle::record_success(&state.db, &email).await?;
+    audit::append(&state.db, entry(&key)).await?;
     let secret = open_secret(state, &key).await?;
     record(&state.db, &key, Some(user.id), "revealed", "").await?;
     Ok(secret)

@@ -196,9 +196,13 @@ pub async fn reveal(
     };
     audit::append(
         db,
-        Entry::new(Some(key.org_id), Actor::user(user), "virtual_key.delivery_reveal")
-            .target("virtual_key", key.id, key.name.clone())
-            .client(client),
+        Entry::new(
+            Some(key.org_id),
+            Actor::user(user),
+            "virtual_key.delivery_reveal",
+        )
+        .target("virtual_key", key.id, key.name.clone())
+        .client(client),
     )
     .await?;
     let record = record_name(&row.uid);

@@ -86,3 +86,23 @@ pub async fn due_noted_since(
         .await?
         .is_some())
 }
+
+/// The e-mail of each person who appears in `rows` (for showing who rotated a key).
+pub async fn actor_emails(
+    db: &impl ConnectionTrait,
+    org_id: i32,
+    rows: &[key_rotation::Model],
+) -> Result<std::collections::HashMap<i32, String>, DomainError> {
+    let ids: Vec<i32> = rows.iter().filter_map(|r| r.actor_user_id).collect();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(crate::entities::user::Entity::find()
+        .filter(crate::entities::user::Column::OrgId.eq(org_id))
+        .filter(crate::entities::user::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.email))
+        .collect())
+}

@@ -131,13 +131,31 @@ pub async fn rotate(
             provider_key::Column::PreviousExpiresAt,
             Expr::value(Some(grace_until).filter(|_| keep_old)),
         )
-        .col_expr(provider_key::Column::KeyVersion, Expr::value(Some(sealed.key_version)))
-        .col_expr(provider_key::Column::WrappedKey, Expr::value(Some(sealed.wrapped_key)))
-        .col_expr(provider_key::Column::Ciphertext, Expr::value(Some(sealed.ciphertext)))
-        .col_expr(provider_key::Column::SecretHint, Expr::value(new_hint.clone()))
+        .col_expr(
+            provider_key::Column::KeyVersion,
+            Expr::value(Some(sealed.key_version)),
+        )
+        .col_expr(
+            provider_key::Column::WrappedKey,
+            Expr::value(Some(sealed.wrapped_key)),
+        )
+        .col_expr(
+            provider_key::Column::Ciphertext,
+            Expr::value(Some(sealed.ciphertext)),
+        )
+        .col_expr(
+            provider_key::Column::SecretHint,
+            Expr::value(new_hint.clone()),
+        )
         .col_expr(provider_key::Column::VerifyStatus, Expr::value("valid"))
-        .col_expr(provider_key::Column::VerifiedAt, Expr::value(Some(checked.checked_at)))
-        .col_expr(provider_key::Column::VerifyDetail, Expr::value(Some(verify_detail)))
+        .col_expr(
+            provider_key::Column::VerifiedAt,
+            Expr::value(Some(checked.checked_at)),
+        )
+        .col_expr(
+            provider_key::Column::VerifyDetail,
+            Expr::value(Some(verify_detail)),
+        )
         .col_expr(
             provider_key::Column::NextRotationAt,
             Expr::value(schedule::next_due(key.rotation_schedule.as_deref(), now)),
@@ -306,7 +324,7 @@ pub async fn mark_due(
     provider_key::Entity::update_many()
         .col_expr(
             provider_key::Column::NextRotationAt,
-            Expr::col(provider_key::Column::NextRotationAt).into(),
+            Expr::col(provider_key::Column::NextRotationAt),
         )
         .filter(provider_key::Column::Id.eq(key.id))
         .exec(&txn)
@@ -336,9 +354,13 @@ pub async fn mark_due(
     txn.commit().await?;
     audit::record(
         db,
-        Entry::new(Some(key.org_id), Actor::system(), "provider_key.rotation_due")
-            .target("provider_key", key.id, key.name.clone())
-            .detail(json!({ "dueAt": due_at.to_rfc3339() })),
+        Entry::new(
+            Some(key.org_id),
+            Actor::system(),
+            "provider_key.rotation_due",
+        )
+        .target("provider_key", key.id, key.name.clone())
+        .detail(json!({ "dueAt": due_at.to_rfc3339() })),
     )
     .await;
     Ok(true)
@@ -414,17 +436,26 @@ pub async fn open_previous(
 }
 
 /// Destroys previous secrets whose grace period ended. Returns how many were destroyed.
-pub async fn sweep_expired(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, DomainError> {
+pub async fn sweep_expired(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> Result<u64, DomainError> {
     let none_i32: Option<i32> = None;
     let none_bytes: Option<Vec<u8>> = None;
     let never: Option<DateTime<Utc>> = None;
     let result = provider_key::Entity::update_many()
-        .col_expr(provider_key::Column::PreviousKeyVersion, Expr::value(none_i32))
+        .col_expr(
+            provider_key::Column::PreviousKeyVersion,
+            Expr::value(none_i32),
+        )
         .col_expr(
             provider_key::Column::PreviousWrappedKey,
             Expr::value(none_bytes.clone()),
         )
-        .col_expr(provider_key::Column::PreviousCiphertext, Expr::value(none_bytes))
+        .col_expr(
+            provider_key::Column::PreviousCiphertext,
+            Expr::value(none_bytes),
+        )
         .col_expr(provider_key::Column::PreviousExpiresAt, Expr::value(never))
         .filter(provider_key::Column::PreviousExpiresAt.lte(now))
         .exec(db)

@@ -130,7 +130,9 @@ impl Schedule {
             previous = Some(at);
         }
         if !any {
-            return Err(invalid(format!("This cron expression never falls due. {HELP}")));
+            return Err(invalid(format!(
+                "This cron expression never falls due. {HELP}"
+            )));
         }
         Ok(())
     }
@@ -190,19 +192,30 @@ mod tests {
             ("every 3650 days", 3650),
         ] {
             let schedule = Schedule::parse(raw).unwrap();
-            assert!(matches!(schedule, Schedule::EveryDays(n) if n == days), "{raw}");
+            assert!(
+                matches!(schedule, Schedule::EveryDays(n) if n == days),
+                "{raw}"
+            );
             assert_eq!(
                 schedule.next_after(at(2026, 1, 1, 12, 0)),
                 Some(at(2026, 1, 1, 12, 0) + Duration::days(i64::from(days)))
             );
         }
-        assert_eq!(Schedule::parse("every 30 days").unwrap().text(), "every 30 days");
+        assert_eq!(
+            Schedule::parse("every 30 days").unwrap().text(),
+            "every 30 days"
+        );
         assert_eq!(Schedule::parse("EVERY DAY").unwrap().text(), "every 1 day");
     }
 
     #[test]
     fn bad_day_counts_are_explained() {
-        for raw in ["every 0 days", "every -3 days", "every 3651 days", "every x days"] {
+        for raw in [
+            "every 0 days",
+            "every -3 days",
+            "every 3651 days",
+            "every x days",
+        ] {
             let text = message(Schedule::parse(raw).unwrap_err());
             assert!(text.contains("whole number of days"), "{raw}: {text}");
         }

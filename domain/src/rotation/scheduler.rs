@@ -52,8 +52,8 @@ pub async fn run_due(state: &AppState, now: DateTime<Utc>) -> Result<RunReport, 
             }
         }
     }
-    report.expired = virtual_keys::sweep_expired(db, now).await?
-        + provider_keys::sweep_expired(db, now).await?;
+    report.expired =
+        virtual_keys::sweep_expired(db, now).await? + provider_keys::sweep_expired(db, now).await?;
     if !report.rotated.is_empty() || report.expired > 0 {
         state.gateway.forget_cached();
     }

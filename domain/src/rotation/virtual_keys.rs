@@ -7,7 +7,8 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
 };
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::json;
@@ -66,6 +67,19 @@ pub async fn load(
         .ok_or(DomainError::NotFound)
 }
 
+/// The live and past Keygate keys that act as `user`, newest first.
+pub async fn acting_as(
+    db: &DatabaseConnection,
+    user: &SessionUser,
+) -> Result<Vec<virtual_key::Model>, DomainError> {
+    Ok(virtual_key::Entity::find()
+        .filter(virtual_key::Column::OrgId.eq(user.org_id))
+        .filter(virtual_key::Column::UserId.eq(user.id))
+        .order_by_desc(virtual_key::Column::Id)
+        .all(db)
+        .await?)
+}
+
 fn ensure_rotatable(key: &virtual_key::Model, now: DateTime<Utc>) -> Result<(), DomainError> {
     if key.revoked_at.is_some() {
         return Err(DomainError::Conflict(
@@ -107,13 +121,22 @@ async fn apply(
     let next = schedule::next_due(key.rotation_schedule.as_deref(), change.now);
     let txn = db.begin().await?;
     let switched = virtual_key::Entity::update_many()
-        .col_expr(virtual_key::Column::KeyHash, Expr::value(format::digest(new)))
+        .col_expr(
+            virtual_key::Column::KeyHash,
+            Expr::value(format::digest(new)),
+        )
         .col_expr(
             virtual_key::Column::Prefix,
             Expr::value(format::display_prefix(new)),
         )
-        .col_expr(virtual_key::Column::LastFour, Expr::value(format::last_four(new)))
-        .col_expr(virtual_key::Column::PreviousKeyHash, Expr::value(previous_hash))
+        .col_expr(
+            virtual_key::Column::LastFour,
+            Expr::value(format::last_four(new)),
+        )
+        .col_expr(
+            virtual_key::Column::PreviousKeyHash,
+            Expr::value(previous_hash),
+        )
         .col_expr(
             virtual_key::Column::PreviousExpiresAt,
             Expr::value(previous_until),
@@ -126,14 +149,14 @@ async fn apply(
         .await?;
     if switched.rows_affected != 1 {
         return Err(DomainError::Conflict(
-            "This Keygate key changed meanwhile (rotated or revoked); reload and try again."
-                .into(),
+            "This Keygate key changed meanwhile (rotated or revoked); reload and try again.".into(),
         ));
     }
     let detail = format!(
-        "{} → {}",
+        "{} → {}…{}",
         hint(key),
-        format!("{}…{}", format::display_prefix(new), format::last_four(new))
+        format::display_prefix(new),
+        format::last_four(new)
     );
     let entry = history::record(
         &txn,
@@ -296,7 +319,10 @@ pub async fn due(
 
 /// Forgets predecessors whose grace period ended (the proxy already refuses them; this only
 /// tidies the rows). Returns how many were cleared.
-pub async fn sweep_expired(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, DomainError> {
+pub async fn sweep_expired(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> Result<u64, DomainError> {
     let none: Option<String> = None;
     let never: Option<DateTime<Utc>> = None;
     let result = virtual_key::Entity::update_many()

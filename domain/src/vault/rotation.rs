@@ -48,7 +48,7 @@ pub struct RotationReport {
 }
 
 /// Sealed rows not on `version`: current secrets, plus what key rotation seals (previous
-/// secrets in their grace period, pending key deliveries).
+/// secrets in their grace period, pending key deliveries) and users' TOTP secrets.
 async fn rows_not_on(db: &DatabaseConnection, version: i32) -> Result<u64, VaultError> {
     let current = provider_key::Entity::find()
         .filter(provider_key::Column::KeyVersion.is_not_null())
@@ -56,7 +56,9 @@ async fn rows_not_on(db: &DatabaseConnection, version: i32) -> Result<u64, Vault
         .count(db)
         .await
         .map_err(storage)?;
-    Ok(current + crate::rotation::rewrap::rows_not_on(db, version).await?)
+    Ok(current
+        + crate::rotation::rewrap::rows_not_on(db, version).await?
+        + crate::mfa::rewrap::rows_not_on(db, version).await?)
 }
 
 /// Versions with their row counts, newest last.
@@ -80,7 +82,11 @@ pub async fn status(db: &DatabaseConnection) -> Result<Vec<VersionStatus>, Vault
         .into_iter()
         .filter_map(|(v, n)| Some((v?, u64::try_from(n).unwrap_or(0))))
         .collect();
-    for (version, rows) in crate::rotation::rewrap::counts(db).await? {
+    let sealed_elsewhere = crate::rotation::rewrap::counts(db)
+        .await?
+        .into_iter()
+        .chain(crate::mfa::rewrap::counts(db).await?);
+    for (version, rows) in sealed_elsewhere {
         *counts.entry(version).or_default() += rows;
     }
     let newest = versions
@@ -132,8 +138,13 @@ pub async fn rotate(
             .await
             .map_err(storage)?;
         if batch.is_empty() {
-            // Then what key rotation sealed: previous secrets and pending deliveries.
-            let (seen, rewrapped) = crate::rotation::rewrap::batch(db, &ring, budget).await?;
+            // Then what key rotation sealed (previous secrets and pending deliveries), then
+            // the users' TOTP secrets.
+            let (mut seen, mut rewrapped) =
+                crate::rotation::rewrap::batch(db, &ring, budget).await?;
+            if seen == 0 {
+                (seen, rewrapped) = crate::mfa::rewrap::batch(db, &ring, budget).await?;
+            }
             if seen == 0 {
                 break;
             }

@@ -155,7 +155,7 @@ fn judge(lookup: Lookup) -> Result<Arc<Caller>, AuthFailure> {
         return Err(AuthFailure::Expired);
     }
     // Judged at every request, cached or not: the old key stops at the end of its grace.
-    if previous && !key.previous_expires_at.is_some_and(|at| at > now) {
+    if previous && key.previous_expires_at.is_none_or(|at| at <= now) {
         return Err(AuthFailure::Rotated);
     }
     if !user_active {
@@ -210,4 +210,64 @@ async fn load(db: &DatabaseConnection, digest: &str) -> Result<Lookup, sea_orm::
         user_active,
         previous,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn lookup(previous: bool, previous_until: Option<chrono::DateTime<Utc>>) -> Lookup {
+        let now = Utc::now();
+        let key = virtual_key::Model {
+            id: 1,
+            org_id: 1,
+            project_id: 1,
+            user_id: None,
+            name: "k".into(),
+            key_hash: "new".into(),
+            prefix: "sk-proxy-AbCd".into(),
+            last_four: "wxyz".into(),
+            models: "[]".into(),
+            persona_id: None,
+            created_by: 1,
+            created_at: now,
+            expires_at: None,
+            revoked_at: None,
+            last_used_at: None,
+            previous_key_hash: Some("old".into()),
+            previous_expires_at: previous_until,
+            rotation_schedule: None,
+            next_rotation_at: None,
+        };
+        Lookup::Found {
+            caller: Arc::new(Caller {
+                key_id: 1,
+                org_id: 1,
+                project_id: 1,
+                user_id: None,
+                models: Vec::new(),
+                persona_id: None,
+                balance_strategy: "least_used".into(),
+            }),
+            key: Arc::new(key),
+            project_active: true,
+            user_active: true,
+            previous,
+        }
+    }
+
+    #[test]
+    fn a_predecessor_is_accepted_only_during_its_grace_period() {
+        let soon = Utc::now() + chrono::Duration::seconds(30);
+        let gone = Utc::now() - chrono::Duration::seconds(1);
+        assert!(judge(lookup(true, Some(soon))).is_ok());
+        assert_eq!(
+            judge(lookup(true, Some(gone))).unwrap_err(),
+            AuthFailure::Rotated
+        );
+        assert_eq!(judge(lookup(true, None)).unwrap_err(), AuthFailure::Rotated);
+        // The current key is unaffected by its predecessor's grace period.
+        assert!(judge(lookup(false, Some(gone))).is_ok());
+    }
 }

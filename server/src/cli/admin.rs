@@ -2,7 +2,7 @@
 
 use domain::accounts::setup::{NewOrganization, create_organization};
 
-use super::{fail, read_password};
+use super::{cli_entry, fail, read_password};
 use crate::config::Config;
 use crate::startup;
 
@@ -27,6 +27,10 @@ pub async fn admin_create(
     let owner = create_organization(&prepared.state.db, &prepared.state.hasher, input, false)
         .await
         .map_err(fail)?;
+    let entry = cli_entry(owner.org_id, "org.create")
+        .target("organization", owner.org_id, org)
+        .detail(serde_json::json!({ "owner": owner.email }));
+    domain::audit::record(&prepared.state.db, entry).await;
     println!(
         "Created organization {org:?} (id {}) with owner {} (id {}).",
         owner.org_id, owner.email, owner.id

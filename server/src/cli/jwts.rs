@@ -5,7 +5,7 @@ use domain::org_jwts::{self, NewJwt};
 use secrecy::ExposeSecret as _;
 use serde_json::json;
 
-use super::{fail, fail_or_missing, print_json, print_table};
+use super::{cli_entry, fail, fail_or_missing, print_json, print_table};
 use crate::config::{Config, JwtCommand};
 use crate::startup;
 
@@ -57,6 +57,8 @@ pub async fn run(config: &Config, command: &JwtCommand) -> Result<(), String> {
             let (row, token) = org_jwts::mint(&state.db, &state.master_key, new)
                 .await
                 .map_err(fail)?;
+            let entry = cli_entry(row.org_id, "org_jwt.mint").org_jwt(&row);
+            domain::audit::record(&state.db, entry).await;
             if *json {
                 let mut out = jwt_json(&row);
                 out["token"] = json!(token.expose_secret());
@@ -109,7 +111,12 @@ pub async fn run(config: &Config, command: &JwtCommand) -> Result<(), String> {
             Ok(())
         }
         JwtCommand::Revoke { id, org_id, json } => {
-            let row = org_jwts::revoke(&state.db, *org_id, *id)
+            let name = domain::audit::targets::name_of(&state.db, "org_jwt", *org_id, *id)
+                .await
+                .map_err(fail)?;
+            let entry = cli_entry(*org_id, "org_jwt.revoke").target("org_jwt", *id, name);
+            let revoke = org_jwts::revoke(&state.db, *org_id, *id);
+            let row = domain::audit::guarded(&state.db, entry, revoke)
                 .await
                 .map_err(|e| {
                     fail_or_missing(e, || {
@@ -129,6 +136,9 @@ pub async fn run(config: &Config, command: &JwtCommand) -> Result<(), String> {
             org_jwts::set_auto_create_users(&state.db, *org_id, allowed)
                 .await
                 .map_err(|e| fail_or_missing(e, || format!("no organization {org_id}")))?;
+            let entry =
+                cli_entry(*org_id, "org.auto_create_users").detail(json!({ "enabled": allowed }));
+            domain::audit::record(&state.db, entry).await;
             println!(
                 "Unknown X-User-IDs {} in organization {org_id}.",
                 if allowed {

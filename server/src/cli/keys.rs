@@ -11,7 +11,7 @@ use domain::provider_keys::{KeyFilter, KeyScope, NewKey};
 use domain::providers::ProviderKind;
 use serde_json::json;
 
-use super::{fail, fail_or_missing, open, print_json, print_table, read_secret, yes_no};
+use super::{cli_entry, fail, fail_or_missing, open, print_json, print_table, read_secret, yes_no};
 use crate::config::{Config, KeyCommand};
 
 /// The `<project>` that asks for a personal key.
@@ -135,6 +135,8 @@ async fn create(
     let created = domain::provider_keys::create(state, &actor, input)
         .await
         .map_err(fail)?;
+    let entry = cli_entry(created.org_id, "provider_key.create").provider_key(&created);
+    domain::audit::record(&state.db, entry).await;
     let names = Names::load(state, admin).await?;
     if json {
         return print_json(&key_json(&created, &names));
@@ -216,6 +218,8 @@ async fn deactivate(state: &AppState, admin: &Admin, id: i32, json: bool) -> Res
     let updated = domain::provider_keys::set_active(state, admin.user(), id, false)
         .await
         .map_err(|e| fail_or_missing(e, missing))?;
+    let entry = cli_entry(updated.org_id, "provider_key.deactivate").provider_key(&updated);
+    domain::audit::record(&state.db, entry).await;
     let names = Names::load(state, admin).await?;
     if json {
         return print_json(&key_json(&updated, &names));

@@ -1,6 +1,6 @@
 //! The `keygate` subcommands an operator runs on the server's machine, against the database
-//! directly: `admin`, `vault`, `token`, `org`, `project`, `key`, `user`, `jwt`
-//! and `persona`.
+//! directly: `admin`, `vault`, `token`, `org`, `project`, `key`, `user`, `jwt`,
+//! `persona`, `limit` and `audit`.
 //!
 //! Every command prints short text for people, or JSON with stable camelCase keys with
 //! `--json`. Errors come back as a message for stderr; secrets are read from stdin (or a
@@ -8,8 +8,10 @@
 #![allow(clippy::print_stdout)] // the CLI talks to its operator on stdout
 
 mod admin;
+pub mod audit;
 pub mod jwts;
 pub mod keys;
+pub mod limits;
 pub mod orgs;
 pub mod personas;
 pub mod projects;
@@ -181,6 +183,11 @@ async fn acting_admin(
         .ok_or_else(|| format!("no such active user in organization {org_id}"))?;
     let user = domain::auth::SessionUser::from_model(&model).map_err(fail)?;
     Admin::new(user).map_err(|_| format!("{} is not an admin", model.email))
+}
+
+/// An audit entry for `action` taken through the CLI in organization `org_id`.
+fn cli_entry(org_id: i32, action: &str) -> domain::audit::Entry {
+    domain::audit::Entry::new(Some(org_id), domain::audit::Actor::cli(), action)
 }
 
 /// Opens the database and vault and finds the acting admin.

@@ -5,7 +5,7 @@ use domain::entities::{organization, user};
 use sea_orm::{EntityTrait, QueryOrder};
 use serde_json::json;
 
-use super::{fail, print_json, print_table, read_password};
+use super::{cli_entry, fail, print_json, print_table, read_password};
 use crate::config::{Config, OrgCommand};
 use crate::startup;
 
@@ -52,6 +52,10 @@ async fn create(
         .await
         .map_err(|e| e.to_string())?
         .ok_or("the new organization vanished")?;
+    let entry = cli_entry(org.id, "org.create")
+        .target("organization", org.id, org.name.clone())
+        .detail(json!({ "owner": owner.email }));
+    domain::audit::record(db, entry).await;
     if json {
         return print_json(&json!({
             "id": org.id,

@@ -5,7 +5,9 @@ use domain::insight::export::usd;
 use domain::personas::{self, NewPersona, PersonaChanges};
 use serde_json::json;
 
-use super::{fail, fail_or_missing, open, print_json, print_table, read_stdin_line, yes_no};
+use super::{
+    cli_entry, fail, fail_or_missing, open, print_json, print_table, read_stdin_line, yes_no,
+};
 use crate::config::{Config, PersonaCommand, PersonaRef};
 
 /// `-` means "read it from stdin" (all of it, for multi-line prompts).
@@ -77,6 +79,8 @@ pub async fn run(config: &Config, command: &PersonaCommand) -> Result<(), String
             let created = personas::create(&state.db, &admin, new)
                 .await
                 .map_err(fail)?;
+            let entry = cli_entry(created.org_id, "persona.create").persona(&created);
+            domain::audit::record(&state.db, entry).await;
             print_one(&created, *json, "created")
         }
         PersonaCommand::List { acting, json } => {
@@ -155,6 +159,8 @@ pub async fn run(config: &Config, command: &PersonaCommand) -> Result<(), String
             let updated = personas::update(&state.db, &admin, *id, changes)
                 .await
                 .map_err(|e| fail_or_missing(e, missing(*id)))?;
+            let entry = cli_entry(updated.org_id, "persona.update").persona(&updated);
+            domain::audit::record(&state.db, entry).await;
             print_one(&updated, *json, "updated")
         }
         PersonaCommand::Activate(r) | PersonaCommand::Deactivate(r) => {
@@ -163,6 +169,13 @@ pub async fn run(config: &Config, command: &PersonaCommand) -> Result<(), String
             let changed = personas::set_active(&state.db, &admin, r.id, active)
                 .await
                 .map_err(|e| fail_or_missing(e, missing(r.id)))?;
+            let action = if active {
+                "persona.activate"
+            } else {
+                "persona.deactivate"
+            };
+            let entry = cli_entry(changed.org_id, action).persona(&changed);
+            domain::audit::record(&state.db, entry).await;
             print_one(
                 &changed,
                 r.json,
@@ -174,6 +187,8 @@ pub async fn run(config: &Config, command: &PersonaCommand) -> Result<(), String
             let deleted = personas::delete(&state.db, &admin, r.id)
                 .await
                 .map_err(|e| fail_or_missing(e, missing(r.id)))?;
+            let entry = cli_entry(deleted.org_id, "persona.delete").persona(&deleted);
+            domain::audit::record(&state.db, entry).await;
             print_one(&deleted, r.json, "deleted")
         }
         PersonaCommand::Analytics(r) => {

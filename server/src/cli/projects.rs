@@ -6,7 +6,7 @@ use domain::projects::ProjectFilter;
 use sea_orm::DatabaseConnection;
 use serde_json::json;
 
-use super::{fail, open, print_json, print_table, yes_no};
+use super::{cli_entry, fail, open, print_json, print_table, yes_no};
 use crate::config::{Config, ProjectCommand};
 
 pub async fn run(config: &Config, command: &ProjectCommand) -> Result<(), String> {
@@ -21,6 +21,8 @@ pub async fn run(config: &Config, command: &ProjectCommand) -> Result<(), String
             let created = domain::projects::create(&state.db, &admin, name, description)
                 .await
                 .map_err(fail)?;
+            let entry = cli_entry(created.org_id, "project.create").project(&created);
+            domain::audit::record(&state.db, entry).await;
             if *json {
                 return print_json(&project_json(&created));
             }

@@ -7,7 +7,7 @@ use domain::entities::{api_token, virtual_key};
 use domain::virtual_keys::store::{self, KeyStatus, NewVirtualKey, models_of};
 use secrecy::ExposeSecret as _;
 
-use super::{fail, open, print_json, print_table};
+use super::{cli_entry, fail, open, print_json, print_table};
 use crate::config::{Config, TokenCommand};
 
 pub async fn run(config: &Config, command: &TokenCommand) -> Result<(), String> {
@@ -98,6 +98,8 @@ async fn create_proxy_key(
     )
     .await
     .map_err(fail)?;
+    let entry = cli_entry(key.org_id, "virtual_key.create").virtual_key(&key);
+    domain::audit::record(&state.db, entry).await;
     if json {
         let mut value = proxy_json(&key);
         value["key"] = secret.expose_secret().into();
@@ -137,6 +139,8 @@ async fn create_program_token(
     let (token, secret) = domain::api_tokens::create(&state.db, admin, input)
         .await
         .map_err(fail)?;
+    let entry = cli_entry(token.org_id, "api_token.create").api_token(&token);
+    domain::audit::record(&state.db, entry).await;
     if json {
         return print_json(&serde_json::json!({
             "id": token.id,
@@ -282,13 +286,25 @@ async fn revoke(
     json: bool,
 ) -> Result<(), String> {
     let missing = || format!("no {kind} token with id {id}; `keygate token list` shows them");
+    let org_id = admin.user().org_id;
+    let target = if kind == "proxy" {
+        "virtual_key"
+    } else {
+        "api_token"
+    };
+    let name = domain::audit::targets::name_of(&state.db, target, org_id, id)
+        .await
+        .map_err(fail)?;
+    let entry = cli_entry(org_id, &format!("{target}.revoke")).target(target, id, name);
     let value = if kind == "proxy" {
-        let key = store::revoke(&state.db, admin, id)
+        let revoke = store::revoke(&state.db, admin, id);
+        let key = domain::audit::guarded(&state.db, entry, revoke)
             .await
             .map_err(|e| super::fail_or_missing(e, missing))?;
         proxy_json(&key)
     } else {
-        let token = domain::api_tokens::revoke(&state.db, admin, id, Some(kind))
+        let revoke = domain::api_tokens::revoke(&state.db, admin, id, Some(kind));
+        let token = domain::audit::guarded(&state.db, entry, revoke)
             .await
             .map_err(|e| super::fail_or_missing(e, missing))?;
         program_json(&token)

@@ -7,7 +7,7 @@ use domain::entities::user;
 use sea_orm::DatabaseConnection;
 use serde_json::json;
 
-use super::{fail, fail_or_missing, open, print_json, print_table, read_password};
+use super::{cli_entry, fail, fail_or_missing, open, print_json, print_table, read_password};
 use crate::config::{Config, UserCommand};
 
 pub async fn run(config: &Config, command: &UserCommand) -> Result<(), String> {
@@ -31,6 +31,10 @@ pub async fn run(config: &Config, command: &UserCommand) -> Result<(), String> {
             let created = users::create(&state.db, &state.hasher, &admin, input)
                 .await
                 .map_err(fail)?;
+            let entry = cli_entry(created.org_id, "user.create")
+                .user(&created)
+                .detail(json!({ "role": created.role }));
+            domain::audit::record(&state.db, entry).await;
             if *json {
                 return print_json(&user_json(&created));
             }
@@ -75,6 +79,10 @@ pub async fn run(config: &Config, command: &UserCommand) -> Result<(), String> {
             let updated = users::set_disabled(&state.db, &admin, target.id, true)
                 .await
                 .map_err(|e| fail_or_missing(e, || missing(&admin, user)))?;
+            let entry = cli_entry(updated.org_id, "user.delete")
+                .user(&updated)
+                .detail(json!({ "effect": "disabled", "was_disabled": was_disabled }));
+            domain::audit::record(&state.db, entry).await;
             if *json {
                 return print_json(&user_json(&updated));
             }

@@ -13,10 +13,39 @@ pub async fn vault_rotate(
 ) -> Result<(), String> {
     let prepared = startup::prepare(config).await.map_err(|e| e.to_string())?;
     let state = &prepared.state;
+    // Rotating the vault is sensitive: it is logged first, and refused if it cannot be.
+    let entry = domain::audit::Entry::new(None, domain::audit::Actor::cli(), "vault.rotate")
+        .target("vault", "master_key", "master key")
+        .detail(serde_json::json!({ "batch_size": batch_size, "max_rows": max_rows }));
+    domain::audit::append(&state.db, entry.clone())
+        .await
+        .map_err(|e| {
+            format!("the audit log cannot be written, so the vault was not rotated: {e}")
+        })?;
     let report =
-        domain::vault::rotation::rotate(&state.db, &state.master_key, batch_size, max_rows)
+        match domain::vault::rotation::rotate(&state.db, &state.master_key, batch_size, max_rows)
             .await
-            .map_err(|e| e.to_string())?;
+        {
+            Ok(report) => report,
+            Err(e) => {
+                let detail = serde_json::json!({ "error": e.to_string() });
+                let failed = entry
+                    .outcome(domain::audit::Outcome::Failure)
+                    .detail(detail);
+                domain::audit::record(&state.db, failed).await;
+                return Err(e.to_string());
+            }
+        };
+    let done = domain::audit::Entry::new(None, domain::audit::Actor::cli(), "vault.rotate.finish")
+        .target("vault", "master_key", "master key")
+        .detail(serde_json::json!({
+            "target_version": report.target_version,
+            "added_version": report.added_version,
+            "rewrapped": report.rewrapped,
+            "remaining": report.remaining,
+            "retired": report.retired,
+        }));
+    domain::audit::record(&state.db, done).await;
     if json {
         return print_json(&serde_json::json!({
             "targetVersion": report.target_version,

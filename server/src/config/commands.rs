@@ -126,6 +126,57 @@ pub enum PersonaCommand {
     Analytics(PersonaRef),
 }
 
+#[derive(Debug, Subcommand)]
+pub enum LimitCommand {
+    /// Set (or replace) the budget and rate limits of a Keygate key, user, project or
+    /// provider key.
+    Set {
+        /// key | user | project | provider_key
+        scope: String,
+        /// The Keygate key's, user's, project's or provider key's id.
+        id: i32,
+        /// daily | weekly | monthly | never
+        #[arg(long, default_value = "monthly")]
+        period: String,
+        /// Budget in dollars, e.g. 25.00.
+        #[arg(long)]
+        usd: Option<String>,
+        /// Budget in tokens (input + output).
+        #[arg(long)]
+        tokens: Option<i64>,
+        /// Alert only instead of refusing requests past the budget.
+        #[arg(long)]
+        soft: bool,
+        /// Requests per minute.
+        #[arg(long)]
+        rpm: Option<u32>,
+        /// Tokens per minute.
+        #[arg(long)]
+        tpm: Option<u32>,
+        #[command(flatten)]
+        acting: ActingAs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List every limit with what is spent in the current period.
+    List {
+        #[command(flatten)]
+        acting: ActingAs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove the limits of one scope.
+    Remove {
+        /// key | user | project | provider_key
+        scope: String,
+        id: i32,
+        #[command(flatten)]
+        acting: ActingAs,
+    },
+}
+
 /// Which organization a command acts in, and as whom.
 #[derive(Debug, Clone, Args)]
 pub struct ActingAs {

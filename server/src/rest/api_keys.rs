@@ -5,12 +5,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use domain::AppState;
+use domain::audit;
 use domain::provider_keys::{self, KeyChanges, KeyFilter, KeyScope, NewKey, ScopeFilter};
 use domain::providers::ProviderKind;
 use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::auth::RestAdmin;
+use super::client::Client;
 use super::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use super::key_body::{KeyBody, KeyList, VerifyBody};
 use super::projects::ProjectId as KeyId;
@@ -156,6 +158,7 @@ pub async fn list(
 pub async fn create(
     State(state): State<AppState>,
     RestAdmin(admin): RestAdmin,
+    client: Client,
     ApiJson(body): ApiJson<CreateKey>,
 ) -> Result<(StatusCode, Json<KeyBody>), ApiError> {
     let input = NewKey {
@@ -174,6 +177,10 @@ pub async fn create(
     };
     let created = provider_keys::create(&state, admin.user(), input).await?;
     tracing::info!(actor = admin.user().id, key_id = created.id, provider = %created.provider, "provider key created");
+    let entry = client
+        .entry(admin.user(), "provider_key.create")
+        .provider_key(&created);
+    audit::record(&state.db, entry).await;
     Ok((StatusCode::CREATED, Json(KeyBody::from(&created))))
 }
 
@@ -195,11 +202,16 @@ pub async fn get(
 pub async fn update(
     State(state): State<AppState>,
     RestAdmin(admin): RestAdmin,
+    client: Client,
     KeyId(id): KeyId,
     ApiJson(body): ApiJson<UpdateKey>,
 ) -> Result<Json<KeyBody>, ApiError> {
     let updated = provider_keys::update(&state, admin.user(), id, body.into_changes()).await?;
     tracing::info!(actor = admin.user().id, key_id = id, "provider key updated");
+    let entry = client
+        .entry(admin.user(), "provider_key.update")
+        .provider_key(&updated);
+    audit::record(&state.db, entry).await;
     Ok(Json(KeyBody::from(&updated)))
 }
 
@@ -209,9 +221,15 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     RestAdmin(admin): RestAdmin,
+    client: Client,
     KeyId(id): KeyId,
 ) -> Result<StatusCode, ApiError> {
+    let key = provider_keys::get(&state.db, admin.user(), id).await?;
     provider_keys::delete(&state.db, admin.user(), id).await?;
+    let entry = client
+        .entry(admin.user(), "provider_key.delete")
+        .provider_key(&key);
+    audit::record(&state.db, entry).await;
     tracing::info!(actor = admin.user().id, key_id = id, "provider key deleted");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -222,8 +240,13 @@ pub async fn delete(
 pub async fn verify(
     State(state): State<AppState>,
     RestAdmin(admin): RestAdmin,
+    client: Client,
     KeyId(id): KeyId,
 ) -> Result<Json<VerifyBody>, ApiError> {
-    let (_, outcome) = provider_keys::verify::verify(&state, admin.user(), id).await?;
+    let (key, outcome) = provider_keys::verify::verify(&state, admin.user(), id).await?;
+    let entry = client
+        .entry(admin.user(), "provider_key.verify")
+        .provider_key_check(&key, &outcome);
+    audit::record(&state.db, entry).await;
     Ok(Json(outcome.into()))
 }

@@ -11,21 +11,31 @@ use http::StatusCode;
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use super::client::Client;
 use super::error::{ApiError, ApiJson, ErrorBody};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct LoginRequest {
     email: String,
     password: String,
+    /// For users with two-factor authentication: the current code from the authenticator
+    /// app, or a recovery code (used up). Without it such users get 401 `mfa_required`.
+    #[serde(default)]
+    code: Option<String>,
 }
 
-/// Signs in and sets the session cookie.
+/// Signs in and sets the session cookie. Users with two-factor authentication send `code` too,
+/// or, after a 401 `mfa_required`, send the code alone to `POST /api/auth/mfa` (same cookies).
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = app::dto::MeDto), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = app::dto::MeDto),
+        (status = 401, description = "Wrong credentials, or `mfa_required`: a code is needed", body = ErrorBody),
+        (status = 422, description = "Wrong or reused code", body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     mut auth: AuthSession,
+    client: Client,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<Json<MeDto>, ApiError> {
     let creds = Credentials {
@@ -33,17 +43,40 @@ pub async fn login(
         password: SecretString::from(body.password),
         ip: Some(peer.ip()),
     };
-    let user = domain::accounts::login::authenticate(&state.db, &state.hasher, &creds).await?;
+    use domain::mfa::sign_in::{PasswordStep, code_step, password_step};
+    let now = chrono::Utc::now();
+    let code = body.code.filter(|c| !c.trim().is_empty());
+    let (user, with_code) = match password_step(&state, &creds, &client.0).await? {
+        PasswordStep::SignedIn(user) => (user, false),
+        PasswordStep::CodeRequired(user) => match code {
+            Some(code) => (code_step(&state, user.id, &code, &client.0, now).await?.0, true),
+            None => {
+                domain::mfa::session::set_pending(&auth.session, user.id, now.timestamp())
+                    .await?;
+                return Err(app::error::AppError::MfaRequired.into());
+            }
+        },
+    };
     domain::auth::start_session(&mut auth, &user).await?;
-    let org = domain::accounts::org::get(&state.db, &user).await?;
+    if with_code {
+        domain::mfa::session::mark_verified(&auth.session, now.timestamp()).await?;
+    }
     tracing::info!(user_id = user.id, "signed in (api)");
-    Ok(Json(MeDto::new(&user, &org)))
+    super::mfa::me(&state, &user).await.map(Json)
 }
 
 /// Ends the session.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", responses((status = 204)))]
-pub async fn logout(mut auth: AuthSession) -> Result<StatusCode, ApiError> {
+pub async fn logout(
+    State(state): State<AppState>,
+    mut auth: AuthSession,
+    client: Client,
+) -> Result<StatusCode, ApiError> {
+    let user = auth.user.clone();
     domain::auth::end_session(&mut auth).await?;
+    if let Some(user) = user {
+        domain::audit::record(&state.db, client.entry(&user, "auth.sign_out")).await;
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -54,8 +87,7 @@ pub async fn me(State(state): State<AppState>, auth: AuthSession) -> Result<Json
     let user = auth
         .user
         .ok_or_else(|| ApiError::from(app::error::AppError::Unauthorized))?;
-    let org = domain::accounts::org::get(&state.db, &user).await?;
-    Ok(Json(MeDto::new(&user, &org)))
+    super::mfa::me(&state, &user).await.map(Json)
 }
 
 /// The caller of a REST request: a `Bearer kg_admin_…` token (acting as the admin who made
@@ -100,7 +132,11 @@ where
     let auth = AuthSession::from_request_parts(parts, state)
         .await
         .map_err(|_| ApiError::from(app::error::AppError::Internal))?;
-    auth.user.ok_or_else(unauthorized)
+    let user = auth.user.ok_or_else(unauthorized)?;
+    // A session of someone whose organization requires two-factor authentication they have
+    // not set up may only set it up (in the app).
+    domain::mfa::policy::ensure_set_up(&AppState::from_ref(state).db, &user).await?;
+    Ok(user)
 }
 
 /// The admin or owner behind a REST request (401 without credentials, 403 for members).
@@ -118,7 +154,26 @@ where
         state: &S,
     ) -> Result<Self, ApiError> {
         let user = rest_caller(parts, state).await?;
-        Ok(Self(domain::auth::Admin::new(user)?))
+        match domain::auth::Admin::new(user.clone()) {
+            Ok(admin) => Ok(Self(admin)),
+            Err(err) => {
+                let app_state = AppState::from_ref(state);
+                // The router is nested under /api: the original URI has the full path.
+                let path = parts
+                    .extensions
+                    .get::<axum::extract::OriginalUri>()
+                    .map_or_else(|| parts.uri.path().to_owned(), |o| o.0.path().to_owned());
+                let entry = super::client::Client(super::client::client_of(parts))
+                    .entry(&user, "access.denied")
+                    .outcome(domain::audit::Outcome::Denied)
+                    .detail(serde_json::json!({
+                        "method": parts.method.as_str(),
+                        "path": path,
+                    }));
+                domain::audit::record(&app_state.db, entry).await;
+                Err(err.into())
+            }
+        }
     }
 }
 

@@ -6,10 +6,13 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use domain::AppState;
 use domain::api_tokens::TokenKind;
+use domain::audit::{self, Actor, Entry, Outcome};
 use domain::broker::{self, UserRef};
 use secrecy::ExposeSecret as _;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
+use super::client::Client;
 use super::error::{ApiError, ApiJson, ErrorBody};
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -60,6 +63,7 @@ fn unauthorized() -> ApiError {
 pub async fn credentials(
     State(state): State<AppState>,
     headers: HeaderMap,
+    Client(client): Client,
     ApiJson(body): ApiJson<CredentialRequest>,
 ) -> Result<Json<CredentialBody>, ApiError> {
     let presented = headers
@@ -86,16 +90,44 @@ pub async fn credentials(
             ));
         }
     };
-    let brokered = broker::fetch(&state, &token, &who, &body.service)
-        .await
-        .map_err(|e| match e {
-            domain::DomainError::NotFound => ApiError::new(
-                StatusCode::NOT_FOUND,
-                "no_key_available",
-                "No key is available for this user and service.",
-            ),
-            other => other.into(),
-        })?;
+    let entry = Entry::new(
+        Some(token.org_id),
+        Actor::anonymous(&format!("token:{}", token.id)),
+        "broker.fetch",
+    )
+    .client(&client);
+    let for_user = match &who {
+        UserRef::Id(id) => json!({ "user_id": id }),
+        UserRef::External(ext) => json!({ "external_id": ext }),
+        UserRef::Email(email) => json!({ "email": email }),
+    };
+    let brokered = match broker::fetch(&state, &token, &who, &body.service).await {
+        Ok(brokered) => brokered,
+        Err(e) => {
+            let detail =
+                json!({ "service": body.service, "for": for_user, "error": e.to_string() });
+            audit::record(&state.db, entry.outcome(Outcome::Failure).detail(detail)).await;
+            return Err(match e {
+                domain::DomainError::NotFound => ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "no_key_available",
+                    "No key is available for this user and service.",
+                ),
+                other => other.into(),
+            });
+        }
+    };
+    // The secret leaves Keygate only once the fetch is in the audit log.
+    let detail = json!({
+        "service": body.service,
+        "for": for_user,
+        "source": brokered.source.as_str(),
+    });
+    let entry = match brokered.key.as_ref() {
+        Some(k) => entry.target("provider_key", k.id, k.name.clone()),
+        None => entry.target("fallback", body.service.trim(), ""),
+    };
+    audit::append(&state.db, entry.detail(detail)).await?;
     tracing::info!(token_id = token.id, source = brokered.source.as_str(), key_id = ?brokered.key.as_ref().map(|k| k.id), "credential brokered");
     let key = brokered.key.as_ref();
     Ok(Json(CredentialBody {

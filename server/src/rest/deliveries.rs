@@ -1,21 +1,19 @@
 //! For any signed-in user: rotating the Keygate keys that act as them, and the keys their
 //! schedules rotated, waiting to be revealed once (`/api/deliveries`).
 
-use std::net::SocketAddr;
-
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
-use axum::http::HeaderMap;
+use axum::extract::State;
 use domain::AppState;
 use domain::rotation::{self, delivery};
 use secrecy::ExposeSecret as _;
 use serde::Serialize;
 
 use super::auth::RestUser;
+use super::client::Client;
 use super::error::{ApiError, ErrorBody};
 use super::projects::ProjectId as KeyId;
-use super::rotation::{RotateVirtualKey, RotatedBody, client_info, optional_json};
+use super::rotation::{RotateVirtualKey, RotatedBody, optional_json};
 
 /// A rotated key waiting for its owner (never the key itself).
 #[derive(Serialize, utoipa::ToSchema)]
@@ -66,21 +64,14 @@ pub struct RevealedDelivery {
         (status = 422, body = ErrorBody)))]
 pub async fn rotate_own(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    Client(client): Client,
     RestUser(user): RestUser,
     KeyId(id): KeyId,
     body: Bytes,
 ) -> Result<Json<RotatedBody>, ApiError> {
     let body: RotateVirtualKey = optional_json(&body)?;
-    let rotated = rotation::virtual_keys::rotate(
-        &state,
-        &user,
-        id,
-        body.grace_hours,
-        &client_info(peer, &headers),
-    )
-    .await?;
+    let rotated =
+        rotation::virtual_keys::rotate(&state, &user, id, body.grace_hours, &client).await?;
     tracing::info!(actor = user.id, virtual_key_id = id, "keygate key rotated");
     Ok(Json(RotatedBody::virtual_key(&rotated)))
 }
@@ -105,14 +96,16 @@ pub async fn list(
         (status = 404, description = "No such delivery, or already revealed", body = ErrorBody)))]
 pub async fn reveal(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    Client(client): Client,
     RestUser(user): RestUser,
     KeyId(id): KeyId,
 ) -> Result<Json<RevealedDelivery>, ApiError> {
-    let (pending, secret) =
-        delivery::reveal(&state, &user, id, &client_info(peer, &headers)).await?;
-    tracing::info!(actor = user.id, virtual_key_id = pending.key_id, "rotated key revealed");
+    let (pending, secret) = delivery::reveal(&state, &user, id, &client).await?;
+    tracing::info!(
+        actor = user.id,
+        virtual_key_id = pending.key_id,
+        "rotated key revealed"
+    );
     Ok(Json(RevealedDelivery {
         delivery: pending.into(),
         key: secret.expose_secret().to_owned(),

@@ -5,13 +5,14 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use domain::AppState;
-use domain::audit::{self, Actor, Entry};
+use domain::audit;
 use domain::entities::usage_limit;
 use domain::limits::store::{self, LimitSettings};
 use domain::limits::{Enforcement, Period, Scope};
 use serde::{Deserialize, Serialize};
 
 use super::auth::RestAdmin;
+use super::client::Client;
 use super::error::{ApiError, ApiJson, ErrorBody};
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -186,6 +187,7 @@ pub async fn get(
 pub async fn set(
     State(state): State<AppState>,
     RestAdmin(admin): RestAdmin,
+    client: Client,
     Path((raw_scope, id)): Path<(String, i32)>,
     ApiJson(body): ApiJson<SetLimit>,
 ) -> Result<Json<LimitBody>, ApiError> {
@@ -204,7 +206,8 @@ pub async fn set(
     .await?;
     audit::record(
         &state.db,
-        Entry::new(Some(user.org_id), Actor::user(user), "limit.set")
+        client
+            .entry(user, "limit.set")
             .target(scope.as_str(), id, format!("{} {id}", scope.noun()))
             .detail(serde_json::json!({
                 "period": saved.period,
@@ -225,6 +228,7 @@ pub async fn set(
 pub async fn remove(
     State(state): State<AppState>,
     RestAdmin(admin): RestAdmin,
+    client: Client,
     Path((raw_scope, id)): Path<(String, i32)>,
 ) -> Result<StatusCode, ApiError> {
     let scope = scope(&raw_scope)?;
@@ -232,7 +236,7 @@ pub async fn remove(
     store::remove(&state.db, user.org_id, scope, id).await?;
     audit::record(
         &state.db,
-        Entry::new(Some(user.org_id), Actor::user(user), "limit.remove").target(
+        client.entry(user, "limit.remove").target(
             scope.as_str(),
             id,
             format!("{} {id}", scope.noun()),

@@ -1,13 +1,17 @@
 //! The REST API for programs under `/api`. Every error is JSON
 //! `{"error":{"code":"…","message":"…"}}` with a fitting status.
 
+pub mod alerts;
 pub mod api_keys;
+pub mod audit;
 pub mod auth;
 pub mod broker;
+pub mod client;
 pub mod deliveries;
 pub mod error;
 pub mod key_body;
 pub mod limits;
+pub mod mfa;
 pub mod my_keys;
 pub mod openapi;
 pub mod personas;
@@ -34,6 +38,7 @@ where
         .route("/openapi.json", get(openapi::document))
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
+        .route("/auth/mfa", post(mfa::verify))
         .route("/me", get(auth::me))
         .route(
             "/admin/projects",
@@ -90,6 +95,29 @@ where
         .route("/deliveries/{id}/reveal", post(deliveries::reveal))
         .route("/admin/api-keys/{id}/usage", get(usage::key))
         .route("/usage", get(usage::usage))
+        .route(
+            "/admin/alerts/rules",
+            get(alerts::list_rules).post(alerts::create_rule),
+        )
+        .route(
+            "/admin/alerts/rules/{id}",
+            axum::routing::put(alerts::update_rule).delete(alerts::delete_rule),
+        )
+        .route("/admin/alerts/events", get(alerts::list_events))
+        .route("/admin/alerts/evaluate", post(alerts::evaluate))
+        .route(
+            "/admin/webhooks",
+            get(alerts::list_webhooks).post(alerts::create_webhook),
+        )
+        .route(
+            "/admin/webhooks/{id}",
+            axum::routing::delete(alerts::delete_webhook),
+        )
+        .route("/admin/webhooks/{id}/secret", get(alerts::webhook_secret))
+        .route("/admin/webhooks/{id}/deliveries", get(alerts::deliveries))
+        .route("/admin/webhooks/{id}/test", post(alerts::test_webhook))
+        .route("/notifications", get(alerts::my_notifications))
+        .route("/notifications/read", post(alerts::mark_read))
         .route("/admin/limits", get(limits::list))
         .route(
             "/admin/limits/{scope}/{id}",
@@ -139,6 +167,13 @@ where
         .route(
             "/admin/prices/{id}",
             axum::routing::delete(routes::delete_price),
+        )
+        .route("/admin/audit", get(audit::list))
+        .route("/admin/audit/verify", get(audit::verify))
+        .route("/admin/audit/export.csv", get(audit::export_csv))
+        .route(
+            "/admin/audit/retention",
+            get(audit::get_retention).put(audit::set_retention),
         )
         .route("/broker/credentials", post(broker::credentials))
         .route("/providers", get(providers::catalog))

@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
 use domain::AppState;
+use domain::audit;
 use domain::auth::SessionUser;
 use domain::entities::provider_key;
 use domain::provider_keys::{self, KeyFilter, KeyScope, NewKey};
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::api_keys::{UpdateKey, parse_provider, parse_status};
 use super::auth::RestUser;
+use super::client::Client;
 use super::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use super::key_body::{KeyBody, VerifyBody};
 use super::projects::ProjectId as KeyId;
@@ -132,6 +134,7 @@ pub async fn list(
 pub async fn create(
     State(state): State<AppState>,
     RestUser(user): RestUser,
+    client: Client,
     ApiJson(body): ApiJson<CreateKey>,
 ) -> Result<(StatusCode, Json<MyKeyBody>), ApiError> {
     let input = NewKey {
@@ -150,6 +153,10 @@ pub async fn create(
     };
     let created = provider_keys::create(&state, &user, input).await?;
     tracing::info!(actor = user.id, key_id = created.id, provider = %created.provider, "personal key created");
+    let entry = client
+        .entry(&user, "provider_key.create")
+        .provider_key(&created);
+    audit::record(&state.db, entry).await;
     Ok((StatusCode::CREATED, Json(MyKeyBody::from(&created))))
 }
 
@@ -160,17 +167,22 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/api-keys/{id}", tag = "my keys", params(("id" = i32, Path, description = "Key id"), GetQuery,
         ("X-Keygate-Password" = Option<String>, Header, description = "The caller's password, for includeValue=true")),
     security(("session" = []), ("adminToken" = [])),
-    responses((status = 200, body = MyKeyBody), (status = 404, body = ErrorBody), (status = 422, description = "Wrong password", body = ErrorBody), (status = 401, description = "No session or token", body = ErrorBody)))]
+    responses((status = 200, body = MyKeyBody), (status = 404, body = ErrorBody), (status = 422, description = "Wrong password", body = ErrorBody), (status = 401, description = "No session or token", body = ErrorBody),
+        (status = 403, description = "`mfa_verification_required`: with two-factor on, a session must verify a code (POST /api/auth/mfa) within five minutes before a reveal", body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     RestUser(user): RestUser,
+    client: Client,
     KeyId(id): KeyId,
     ApiQuery(query): ApiQuery<GetQuery>,
+    auth: domain::auth::AuthSession,
     headers: HeaderMap,
 ) -> Result<Json<MyKeyBody>, ApiError> {
     let key = own_key(&state, &user, id).await?;
     let mut body = MyKeyBody::from(&key);
     if query.include_value {
+        // Session callers with two-factor on first prove a code (`POST /api/auth/mfa`).
+        super::mfa::require_recent(&state, &auth, &headers, &user).await?;
         let password = headers
             .get(PASSWORD_HEADER)
             .and_then(|v| v.to_str().ok())
@@ -182,9 +194,14 @@ pub async fn get(
                     "Send your password in the X-Keygate-Password header to reveal a key.",
                 )
             })?;
-        let secret =
-            provider_keys::reveal(&state, &user, id, SecretString::from(password.to_owned()))
-                .await?;
+        let secret = provider_keys::reveal(
+            &state,
+            &user,
+            id,
+            SecretString::from(password.to_owned()),
+            &client.0,
+        )
+        .await?;
         body.value = Some(secret.key.expose_secret().to_owned());
         body.secret_access_key = secret
             .secret_access_key
@@ -201,11 +218,16 @@ pub async fn get(
 pub async fn update(
     State(state): State<AppState>,
     RestUser(user): RestUser,
+    client: Client,
     KeyId(id): KeyId,
     ApiJson(body): ApiJson<UpdateKey>,
 ) -> Result<Json<MyKeyBody>, ApiError> {
     own_key(&state, &user, id).await?;
     let updated = provider_keys::update(&state, &user, id, body.into_changes()).await?;
+    let entry = client
+        .entry(&user, "provider_key.update")
+        .provider_key(&updated);
+    audit::record(&state.db, entry).await;
     Ok(Json(MyKeyBody::from(&updated)))
 }
 
@@ -215,10 +237,15 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     RestUser(user): RestUser,
+    client: Client,
     KeyId(id): KeyId,
 ) -> Result<StatusCode, ApiError> {
-    own_key(&state, &user, id).await?;
+    let key = own_key(&state, &user, id).await?;
     provider_keys::delete(&state.db, &user, id).await?;
+    let entry = client
+        .entry(&user, "provider_key.delete")
+        .provider_key(&key);
+    audit::record(&state.db, entry).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -228,10 +255,15 @@ pub async fn delete(
 pub async fn test(
     State(state): State<AppState>,
     RestUser(user): RestUser,
+    client: Client,
     ApiJson(body): ApiJson<TestRequest>,
 ) -> Result<Json<VerifyBody>, ApiError> {
     own_key(&state, &user, body.key_id).await?;
-    let (_, outcome) = provider_keys::verify::verify(&state, &user, body.key_id).await?;
+    let (key, outcome) = provider_keys::verify::verify(&state, &user, body.key_id).await?;
+    let entry = client
+        .entry(&user, "provider_key.verify")
+        .provider_key_check(&key, &outcome);
+    audit::record(&state.db, entry).await;
     Ok(Json(outcome.into()))
 }
 

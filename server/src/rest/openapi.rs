@@ -5,8 +5,8 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
-    api_keys, auth, broker, deliveries, error, key_body, limits, my_keys, personas, projects, providers, rotation, routes, usage,
-    virtual_keys,
+    alerts, api_keys, audit, auth, broker, deliveries, error, key_body, limits, mfa, my_keys, personas,
+    projects, providers, rotation, routes, usage, virtual_keys,
 };
 
 #[derive(OpenApi)]
@@ -19,7 +19,7 @@ use super::{
                        rejected; bodies are at most 64 KiB."
     ),
     paths(
-        auth::login, auth::logout, auth::me,
+        auth::login, auth::logout, auth::me, mfa::verify,
         projects::list, projects::create, projects::get, projects::update,
         projects::activate, projects::deactivate, projects::delete,
         api_keys::list, api_keys::create, api_keys::get, api_keys::update, api_keys::delete,
@@ -40,6 +40,12 @@ use super::{
         rotation::virtual_key_rotations, rotation::virtual_key_schedule,
         deliveries::rotate_own, deliveries::list, deliveries::reveal,
         limits::list, limits::get, limits::set, limits::remove,
+        alerts::list_rules, alerts::create_rule, alerts::update_rule, alerts::delete_rule,
+        alerts::list_events, alerts::evaluate, alerts::list_webhooks, alerts::create_webhook,
+        alerts::webhook_secret, alerts::delete_webhook, alerts::deliveries, alerts::test_webhook,
+        alerts::my_notifications, alerts::mark_read,
+        audit::list, audit::verify, audit::export_csv, audit::get_retention,
+        audit::set_retention,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail, key_body::KeyBody)),
     modifiers(&Security),

@@ -5,11 +5,13 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use domain::AppState;
+use domain::audit;
 use domain::entities::persona;
 use domain::personas::{self, NewPersona, PersonaChanges, analytics};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::auth::{RestAdmin, RestUser};
+use super::client::Client;
 use super::error::{ApiError, ApiJson, ErrorBody};
 use super::projects::ProjectId as PersonaId;
 use super::usage::GroupBody;
@@ -99,6 +101,7 @@ pub async fn list(
 pub async fn create(
     State(state): State<AppState>,
     RestAdmin(admin): RestAdmin,
+    client: Client,
     ApiJson(body): ApiJson<CreatePersona>,
 ) -> Result<(StatusCode, Json<PersonaBody>), ApiError> {
     let created = personas::create(
@@ -117,6 +120,10 @@ pub async fn create(
         persona_id = created.id,
         "persona created"
     );
+    let entry = client
+        .entry(admin.user(), "persona.create")
+        .persona(&created);
+    audit::record(&state.db, entry).await;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
@@ -135,6 +142,7 @@ pub async fn get(
 pub async fn update(
     State(state): State<AppState>,
     RestAdmin(admin): RestAdmin,
+    client: Client,
     PersonaId(id): PersonaId,
     ApiJson(body): ApiJson<UpdatePersona>,
 ) -> Result<Json<PersonaBody>, ApiError> {
@@ -146,16 +154,31 @@ pub async fn update(
     };
     let updated = personas::update(&state.db, &admin, id, changes).await?;
     tracing::info!(actor = admin.user().id, persona_id = id, "persona updated");
+    let entry = client
+        .entry(admin.user(), "persona.update")
+        .persona(&updated);
+    audit::record(&state.db, entry).await;
     Ok(Json(updated.into()))
 }
 
 async fn set_active(
     state: &AppState,
     admin: &domain::auth::Admin,
+    client: &Client,
     id: i32,
     active: bool,
 ) -> Result<Json<PersonaBody>, ApiError> {
     let changed = personas::set_active(&state.db, admin, id, active).await?;
+    let action = if active {
+        "persona.activate"
+    } else {
+        "persona.deactivate"
+    };
+    audit::record(
+        &state.db,
+        client.entry(admin.user(), action).persona(&changed),
+    )
+    .await;
     tracing::info!(
         actor = admin.user().id,
         persona_id = id,
@@ -170,9 +193,10 @@ async fn set_active(
 pub async fn activate(
     State(state): State<AppState>,
     RestAdmin(admin): RestAdmin,
+    client: Client,
     PersonaId(id): PersonaId,
 ) -> Result<Json<PersonaBody>, ApiError> {
-    set_active(&state, &admin, id, true).await
+    set_active(&state, &admin, &client, id, true).await
 }
 
 #[utoipa::path(post, path = "/api/admin/personas/{id}/deactivate", tag = "personas", params(("id" = i32, Path)), security(("session" = []), ("adminToken" = [])),
@@ -180,9 +204,10 @@ pub async fn activate(
 pub async fn deactivate(
     State(state): State<AppState>,
     RestAdmin(admin): RestAdmin,
+    client: Client,
     PersonaId(id): PersonaId,
 ) -> Result<Json<PersonaBody>, ApiError> {
-    set_active(&state, &admin, id, false).await
+    set_active(&state, &admin, &client, id, false).await
 }
 
 /// Deletes a persona; Keygate keys that used it by default lose the default.
@@ -191,9 +216,14 @@ pub async fn deactivate(
 pub async fn delete(
     State(state): State<AppState>,
     RestAdmin(admin): RestAdmin,
+    client: Client,
     PersonaId(id): PersonaId,
 ) -> Result<StatusCode, ApiError> {
-    personas::delete(&state.db, &admin, id).await?;
+    let deleted = personas::delete(&state.db, &admin, id).await?;
+    let entry = client
+        .entry(admin.user(), "persona.delete")
+        .persona(&deleted);
+    audit::record(&state.db, entry).await;
     tracing::info!(actor = admin.user().id, persona_id = id, "persona deleted");
     Ok(StatusCode::NO_CONTENT)
 }

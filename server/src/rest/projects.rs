@@ -4,11 +4,13 @@ use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use domain::AppState;
+use domain::audit;
 use domain::entities::project;
 use domain::projects::{self, ProjectFilter};
 use serde::{Deserialize, Serialize};
 
 use super::auth::RestAdmin;
+use super::client::Client;
 use super::error::{ApiError, ApiJson, ErrorBody};
 
 /// A project as the REST API shows it.
@@ -149,6 +151,7 @@ pub async fn list(
 pub async fn create(
     State(state): State<AppState>,
     RestAdmin(admin): RestAdmin,
+    client: Client,
     ApiJson(body): ApiJson<CreateProject>,
 ) -> Result<(StatusCode, Json<ProjectBody>), ApiError> {
     let created = projects::create(&state.db, &admin, &body.name, &body.description).await?;
@@ -157,6 +160,10 @@ pub async fn create(
         project_id = created.id,
         "project created"
     );
+    let entry = client
+        .entry(admin.user(), "project.create")
+        .project(&created);
+    audit::record(&state.db, entry).await;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
@@ -180,6 +187,7 @@ pub async fn get(
 pub async fn update(
     State(state): State<AppState>,
     RestAdmin(admin): RestAdmin,
+    client: Client,
     ProjectId(id): ProjectId,
     ApiJson(body): ApiJson<UpdateProject>,
 ) -> Result<Json<ProjectBody>, ApiError> {
@@ -196,6 +204,11 @@ pub async fn update(
         body.description.as_deref(),
     )
     .await?;
+    let entry = client
+        .entry(admin.user(), "project.update")
+        .project(&updated)
+        .detail(serde_json::json!({ "balance_strategy": body.balance_strategy }));
+    audit::record(&state.db, entry).await;
     Ok(Json(updated.into()))
 }
 
@@ -205,13 +218,15 @@ pub async fn update(
 pub async fn activate(
     State(state): State<AppState>,
     RestAdmin(admin): RestAdmin,
+    client: Client,
     ProjectId(id): ProjectId,
 ) -> Result<Json<ProjectBody>, ApiError> {
-    Ok(Json(
-        projects::set_active(&state.db, &admin, id, true)
-            .await?
-            .into(),
-    ))
+    let project = projects::set_active(&state.db, &admin, id, true).await?;
+    let entry = client
+        .entry(admin.user(), "project.activate")
+        .project(&project);
+    audit::record(&state.db, entry).await;
+    Ok(Json(project.into()))
 }
 
 /// Deactivates (archives) a project.
@@ -220,13 +235,15 @@ pub async fn activate(
 pub async fn deactivate(
     State(state): State<AppState>,
     RestAdmin(admin): RestAdmin,
+    client: Client,
     ProjectId(id): ProjectId,
 ) -> Result<Json<ProjectBody>, ApiError> {
-    Ok(Json(
-        projects::set_active(&state.db, &admin, id, false)
-            .await?
-            .into(),
-    ))
+    let project = projects::set_active(&state.db, &admin, id, false).await?;
+    let entry = client
+        .entry(admin.user(), "project.deactivate")
+        .project(&project);
+    audit::record(&state.db, entry).await;
+    Ok(Json(project.into()))
 }
 
 /// Projects are never deleted: their keys' history and the audit trail stay intact.

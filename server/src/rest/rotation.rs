@@ -2,34 +2,21 @@
 //! Keygate key (a new key, shown once), set a rotation schedule, read the history. The old
 //! key or secret keeps working until `expiresAt` (grace period, default 24 h).
 
-use std::net::SocketAddr;
-
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use domain::AppState;
-use domain::audit::ClientInfo;
 use domain::entities::key_rotation;
 use domain::rotation::{self, KeyKind, history};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Serialize};
 
 use super::auth::RestAdmin;
+use super::client::Client;
 use super::error::{ApiError, ApiJson, ErrorBody};
 use super::projects::ProjectId as KeyId;
-
-/// Where a request came from, for the audit log.
-pub fn client_info(peer: SocketAddr, headers: &HeaderMap) -> ClientInfo {
-    ClientInfo {
-        ip: Some(peer.ip().to_string()),
-        user_agent: headers
-            .get(http::header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|ua| domain::audit::truncate(ua, domain::audit::MAX_USER_AGENT)),
-    }
-}
 
 /// A JSON body that may also be absent (an empty body reads as `T::default()`).
 pub fn optional_json<T: serde::de::DeserializeOwned + Default>(
@@ -170,8 +157,7 @@ impl ScheduleState {
         (status = 422, description = "Invalid input, or the provider refused the new secret (nothing changed)", body = ErrorBody)))]
 pub async fn rotate_provider_key(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    Client(client): Client,
     RestAdmin(admin): RestAdmin,
     KeyId(id): KeyId,
     ApiJson(body): ApiJson<RotateProviderKey>,
@@ -180,15 +166,9 @@ pub async fn rotate_provider_key(
         key: SecretString::from(body.key),
         secret_access_key: body.secret_access_key.map(SecretString::from),
     };
-    let rotated = rotation::provider_keys::rotate(
-        &state,
-        admin.user(),
-        id,
-        new,
-        body.grace_hours,
-        &client_info(peer, &headers),
-    )
-    .await?;
+    let rotated =
+        rotation::provider_keys::rotate(&state, admin.user(), id, new, body.grace_hours, &client)
+            .await?;
     tracing::info!(actor = admin.user().id, key_id = id, "provider key rotated");
     Ok(Json(RotatedBody {
         old_key: rotated.old_hint,
@@ -219,8 +199,7 @@ pub async fn provider_key_rotations(
         (status = 404, body = ErrorBody), (status = 422, description = "Not a valid schedule", body = ErrorBody)))]
 pub async fn provider_key_schedule(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    Client(client): Client,
     RestAdmin(admin): RestAdmin,
     KeyId(id): KeyId,
     ApiJson(body): ApiJson<ScheduleBody>,
@@ -230,7 +209,7 @@ pub async fn provider_key_schedule(
         admin.user(),
         id,
         body.schedule.as_deref(),
-        &client_info(peer, &headers),
+        &client,
     )
     .await?;
     Ok(Json(ScheduleState::new(
@@ -249,21 +228,14 @@ pub async fn provider_key_schedule(
         (status = 422, body = ErrorBody)))]
 pub async fn rotate_virtual_key(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    Client(client): Client,
     RestAdmin(admin): RestAdmin,
     KeyId(id): KeyId,
     body: Bytes,
 ) -> Result<Json<RotatedBody>, ApiError> {
     let body: RotateVirtualKey = optional_json(&body)?;
-    let rotated = rotation::virtual_keys::rotate(
-        &state,
-        admin.user(),
-        id,
-        body.grace_hours,
-        &client_info(peer, &headers),
-    )
-    .await?;
+    let rotated =
+        rotation::virtual_keys::rotate(&state, admin.user(), id, body.grace_hours, &client).await?;
     tracing::info!(
         actor = admin.user().id,
         virtual_key_id = id,
@@ -294,8 +266,7 @@ pub async fn virtual_key_rotations(
         (status = 404, body = ErrorBody), (status = 422, description = "Not a valid schedule", body = ErrorBody)))]
 pub async fn virtual_key_schedule(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    Client(client): Client,
     RestAdmin(admin): RestAdmin,
     KeyId(id): KeyId,
     ApiJson(body): ApiJson<ScheduleBody>,
@@ -305,7 +276,7 @@ pub async fn virtual_key_schedule(
         admin.user(),
         id,
         body.schedule.as_deref(),
-        &client_info(peer, &headers),
+        &client,
     )
     .await?;
     Ok(Json(ScheduleState::new(

@@ -281,11 +281,15 @@ pub async fn events(State(state): State<AppState>, RestUser(user): RestUser) -> 
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PeriodBody {
-    /// Tokens used in the current period (the calendar month, UTC).
+    /// Used in the current period, in `unit`: the key's budget period, or the calendar month
+    /// (UTC) in tokens when it has no budget.
     current: i64,
     /// `null`: no limit set.
     limit: Option<i64>,
-    reset_at: String,
+    /// `tokens` or `micros` (micro-dollars).
+    unit: &'static str,
+    /// `null`: the budget never resets.
+    reset_at: Option<String>,
     requests: i64,
     cost_micros: i64,
 }
@@ -354,12 +358,23 @@ pub async fn key(
     let now = Utc::now();
     let mut filter = UsageFilter::new(key.org_id, now, now);
     filter.provider_key_id = Some(key.id);
-    let u = key_usage::key_usage(&state.db, &filter, now).await?;
+    let mut u = key_usage::key_usage(&state.db, &filter, now).await?;
+    let budget = domain::limits::store::get(
+        &state.db,
+        key.org_id,
+        domain::limits::Scope::ProviderKey,
+        key.id,
+    )
+    .await?;
+    if let Some(budget) = &budget {
+        key_usage::apply_limit(&mut u.usage, budget, now);
+    }
     Ok(Json(KeyUsageBody {
         usage: PeriodBody {
             current: u.usage.current,
             limit: u.usage.limit,
-            reset_at: u.usage.reset_at.to_rfc3339(),
+            unit: u.usage.unit,
+            reset_at: u.usage.reset_at.map(|t| t.to_rfc3339()),
             requests: u.usage.requests,
             cost_micros: u.usage.cost_micros,
         },

@@ -11,6 +11,7 @@ use secrecy::ExposeSecret as _;
 use serde::{Deserialize, Serialize};
 
 use super::auth::RestAdmin;
+use super::client::Client;
 use super::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use super::projects::ProjectId;
 
@@ -32,6 +33,11 @@ pub struct VirtualKeyBody {
     expires_at: Option<String>,
     revoked_at: Option<String>,
     last_used_at: Option<String>,
+    /// Cron expression (UTC) or `every N days`: the key rotates itself when due.
+    rotation_schedule: Option<String>,
+    next_rotation_at: Option<String>,
+    /// After a rotation: until when the previous key still works.
+    previous_key_until: Option<String>,
 }
 
 impl From<virtual_key::Model> for VirtualKeyBody {
@@ -49,6 +55,12 @@ impl From<virtual_key::Model> for VirtualKeyBody {
             expires_at: k.expires_at.map(|t| t.to_rfc3339()),
             revoked_at: k.revoked_at.map(|t| t.to_rfc3339()),
             last_used_at: k.last_used_at.map(|t| t.to_rfc3339()),
+            rotation_schedule: k.rotation_schedule,
+            next_rotation_at: k.next_rotation_at.map(|t| t.to_rfc3339()),
+            previous_key_until: k
+                .previous_expires_at
+                .filter(|at| *at > chrono::Utc::now())
+                .map(|t| t.to_rfc3339()),
         }
     }
 }
@@ -106,6 +118,7 @@ pub struct RevokedCount {
 pub async fn create(
     State(state): State<AppState>,
     RestAdmin(admin): RestAdmin,
+    client: Client,
     ApiJson(body): ApiJson<CreateVirtualKey>,
 ) -> Result<(StatusCode, Json<CreatedVirtualKey>), ApiError> {
     let (model, secret) = store::create(
@@ -121,6 +134,10 @@ pub async fn create(
         },
     )
     .await?;
+    let entry = client
+        .entry(admin.user(), "virtual_key.create")
+        .virtual_key(&model);
+    domain::audit::record(&state.db, entry).await;
     Ok((
         StatusCode::CREATED,
         Json(CreatedVirtualKey {
@@ -154,9 +171,16 @@ pub async fn list(
 pub async fn revoke(
     State(state): State<AppState>,
     RestAdmin(admin): RestAdmin,
+    client: Client,
     ProjectId(id): ProjectId,
 ) -> Result<Json<VirtualKeyBody>, ApiError> {
-    let key = store::revoke(&state.db, &admin, id).await?;
+    let org_id = admin.user().org_id;
+    let name = domain::audit::targets::name_of(&state.db, "virtual_key", org_id, id).await?;
+    let entry = client
+        .entry(admin.user(), "virtual_key.revoke")
+        .target("virtual_key", id, name);
+    let revoke = store::revoke(&state.db, &admin, id);
+    let key = domain::audit::guarded(&state.db, entry, revoke).await?;
     state.gateway.forget_cached();
     Ok(Json(key.into()))
 }
@@ -167,9 +191,14 @@ pub async fn revoke(
 pub async fn revoke_all(
     State(state): State<AppState>,
     RestAdmin(admin): RestAdmin,
+    client: Client,
     ProjectId(id): ProjectId,
 ) -> Result<Json<RevokedCount>, ApiError> {
-    let revoked = store::revoke_all(&state.db, &admin, id).await?;
+    let entry = client
+        .entry(admin.user(), "virtual_key.revoke_all")
+        .target("project", id, "");
+    let revoke = store::revoke_all(&state.db, &admin, id);
+    let revoked = domain::audit::guarded(&state.db, entry, revoke).await?;
     state.gateway.forget_cached();
     Ok(Json(RevokedCount { revoked }))
 }
