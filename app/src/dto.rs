@@ -197,6 +197,11 @@ pub struct TokenDto {
     pub created_at: String,
     pub last_used_at: Option<String>,
     pub revoked: bool,
+    /// Admin tokens: `read_only`, `keys` or `admin`.
+    #[serde(default)]
+    pub scope: String,
+    #[serde(default)]
+    pub expires_at: Option<String>,
 }
 
 /// A token just created: the only time its secret is shown.
@@ -478,6 +483,8 @@ mod from_domain {
                 created_at: t.created_at.to_rfc3339(),
                 last_used_at: t.last_used_at.map(|at| at.to_rfc3339()),
                 revoked: t.revoked_at.is_some(),
+                scope: t.scope.clone(),
+                expires_at: t.expires_at.map(|at| at.to_rfc3339()),
             }
         }
     }

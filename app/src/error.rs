@@ -29,7 +29,9 @@ pub enum AppError {
     #[error("Confirm it is you: enter the code from your authenticator app, then try again.")]
     ReverifyRequired,
     /// The organization requires two-factor sign-in; this user must set it up first.
-    #[error("Your organization requires two-factor authentication. Set it up on your Account page first.")]
+    #[error(
+        "Your organization requires two-factor authentication. Set it up on your Account page first."
+    )]
     MfaSetupRequired,
     #[error("{0}")]
     Conflict(String),

@@ -7,6 +7,7 @@ pub mod api;
 pub mod components;
 pub mod dto;
 pub mod dto_admin;
+pub mod dto_alerts;
 pub mod dto_audit;
 pub mod dto_insight;
 pub mod dto_rotation;
@@ -26,6 +27,7 @@ use crate::components::layout::AppLayout;
 use crate::components::toast::{ToastRegion, provide_toasts};
 use crate::pages::{
     account::AccountPage,
+    alerts::AlertsPage,
     audit::AuditPage,
     dashboard::DashboardPage,
     keys::{MyKeysPage, OrgKeysPage},
@@ -91,6 +93,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("audit") view=AuditPage />
                     <Route path=path!("users") view=UsersPage />
                     <Route path=path!("limits") view=RateLimits />
+                    <Route path=path!("alerts") view=AlertsPage />
                     <Route path=path!("settings") view=SettingsPage />
                     <Route path=path!("account") view=AccountPage />
                 </ParentRoute>

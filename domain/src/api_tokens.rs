@@ -60,6 +60,63 @@ impl TokenKind {
     }
 }
 
+/// What an admin token may do. Service tokens only reach the broker and carry `Admin`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenScope {
+    /// Reads only (GET/HEAD).
+    ReadOnly,
+    /// Reads, and managing provider keys and Keygate keys (create, update, verify, rotate,
+    /// revoke, delete).
+    Keys,
+    /// Everything its admin may do.
+    Admin,
+}
+
+impl TokenScope {
+    pub const ALL: [TokenScope; 3] = [TokenScope::ReadOnly, TokenScope::Keys, TokenScope::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenScope::ReadOnly => "read_only",
+            TokenScope::Keys => "keys",
+            TokenScope::Admin => "admin",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let raw = raw.trim();
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == raw || (raw == "read-only" && *s == TokenScope::ReadOnly))
+            .ok_or_else(|| {
+                DomainError::validation("scope", "Scope must be read_only, keys or admin.")
+            })
+    }
+
+    /// A stored scope (unknown values are treated as the narrowest).
+    pub fn of(token: &api_token::Model) -> Self {
+        Self::parse(&token.scope).unwrap_or(TokenScope::ReadOnly)
+    }
+
+    /// Whether a REST request (`method`, path under `/api`) is within the scope.
+    pub fn allows(self, method: &str, path: &str) -> bool {
+        if matches!(method, "GET" | "HEAD") {
+            return true;
+        }
+        match self {
+            TokenScope::Admin => true,
+            TokenScope::ReadOnly => false,
+            TokenScope::Keys => {
+                let path = path.trim_start_matches("/api");
+                path.starts_with("/admin/api-keys")
+                    || path.starts_with("/admin/virtual-keys")
+                    || (path.starts_with("/admin/projects/")
+                        && path.ends_with("/revoke-all-tokens"))
+            }
+        }
+    }
+}
+
 fn digest(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
@@ -89,6 +146,8 @@ fn hint(kind: TokenKind, token: &str) -> String {
 #[derive(Debug)]
 pub struct NewToken {
     pub kind: TokenKind,
+    /// Admin tokens only; service tokens are stored with `Admin` (the broker is their scope).
+    pub scope: TokenScope,
     pub name: String,
     pub project_id: Option<i32>,
     pub expires_at: Option<DateTime<Utc>>,
@@ -135,6 +194,10 @@ pub async fn create(
         last_used_at: Set(None),
         expires_at: Set(input.expires_at),
         revoked_at: Set(None),
+        scope: Set(match input.kind {
+            TokenKind::Admin => input.scope.as_str().to_owned(),
+            TokenKind::Service => TokenScope::Admin.as_str().to_owned(),
+        }),
         ..Default::default()
     }
     .insert(db)
@@ -235,6 +298,23 @@ pub async fn authenticate(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scopes_limit_what_a_token_may_change() {
+        for scope in TokenScope::ALL {
+            assert!(scope.allows("GET", "/api/admin/projects"));
+            assert_eq!(TokenScope::parse(scope.as_str()).ok(), Some(scope));
+        }
+        assert!(!TokenScope::ReadOnly.allows("POST", "/api/admin/api-keys"));
+        assert!(TokenScope::Keys.allows("POST", "/api/admin/api-keys"));
+        assert!(TokenScope::Keys.allows("PUT", "/api/admin/api-keys/4/rotate"));
+        assert!(TokenScope::Keys.allows("POST", "/api/admin/virtual-keys/4/revoke"));
+        assert!(TokenScope::Keys.allows("POST", "/api/admin/projects/2/revoke-all-tokens"));
+        assert!(!TokenScope::Keys.allows("PUT", "/api/admin/limits/key/1"));
+        assert!(!TokenScope::Keys.allows("POST", "/api/admin/projects"));
+        assert!(TokenScope::Admin.allows("DELETE", "/api/admin/projects/1"));
+        assert!(TokenScope::parse("root").is_err());
+    }
 
     #[test]
     fn tokens_have_their_kind_prefix_and_enough_randomness() {

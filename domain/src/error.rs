@@ -21,7 +21,9 @@ pub enum DomainError {
     #[error("Confirm it is you: enter the code from your authenticator app, then try again.")]
     ReverifyRequired,
     /// The organization requires two-factor sign-in and this user has not set it up yet.
-    #[error("Your organization requires two-factor authentication. Set it up on your Account page first.")]
+    #[error(
+        "Your organization requires two-factor authentication. Set it up on your Account page first."
+    )]
     MfaSetupRequired,
     #[error("{0}")]
     Conflict(String),

@@ -98,6 +98,12 @@ enum Organizations {
     AuditRetentionDays,
 }
 
+#[derive(DeriveIden)]
+enum ApiTokens {
+    Table,
+    Scope,
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -280,10 +286,27 @@ impl MigrationTrait for Migration {
                     .add_column(integer(Organizations::AuditRetentionDays).default(365))
                     .to_owned(),
             )
+            .await?;
+        // What an admin token may do: read_only | keys | admin (service tokens: admin).
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(ApiTokens::Table)
+                    .add_column(string_len(ApiTokens::Scope, 16).default("admin"))
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(ApiTokens::Table)
+                    .drop_column(ApiTokens::Scope)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .alter_table(
                 Table::alter()

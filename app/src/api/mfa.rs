@@ -43,8 +43,7 @@ pub async fn mfa_confirm(code: String) -> Result<RecoveryCodesDto, AppError> {
     let (user, auth) = ssr::require_signed_in().await?;
     let now = chrono::Utc::now();
     let client = ssr::client_info();
-    let codes =
-        domain::mfa::account::confirm_enrolment(&state, &user, &code, &client, now).await?;
+    let codes = domain::mfa::account::confirm_enrolment(&state, &user, &code, &client, now).await?;
     domain::mfa::session::mark_verified(&auth.session, now.timestamp()).await?;
     tracing::info!(user_id = user.id, "two-factor authentication enabled");
     Ok(codes.into())
@@ -72,8 +71,8 @@ pub async fn mfa_recovery_codes(code: String) -> Result<RecoveryCodesDto, AppErr
     let (user, _) = ssr::require_user().await?;
     let client = ssr::client_info();
     let now = chrono::Utc::now();
-    let codes = domain::mfa::account::regenerate_recovery_codes(&state, &user, &code, &client, now)
-        .await?;
+    let codes =
+        domain::mfa::account::regenerate_recovery_codes(&state, &user, &code, &client, now).await?;
     Ok(codes.into())
 }
 
@@ -112,7 +111,11 @@ pub async fn login_mfa(code: String) -> Result<(), AppError> {
     session::clear_pending(&auth.session).await?;
     ssr::sign_in(&mut auth, &user).await?;
     session::mark_verified(&auth.session, now.timestamp()).await?;
-    tracing::info!(user_id = user.id, second_factor = method.as_str(), "signed in");
+    tracing::info!(
+        user_id = user.id,
+        second_factor = method.as_str(),
+        "signed in"
+    );
     leptos_axum::redirect("/");
     Ok(())
 }
@@ -125,6 +128,10 @@ pub async fn org_set_require_mfa(required: bool) -> Result<OrgDto, AppError> {
     let (admin, _) = ssr::require_admin().await?;
     let client = ssr::client_info();
     let org = domain::mfa::policy::set_required(&state.db, &admin, required, &client).await?;
-    tracing::info!(actor = admin.user().id, required, "two-factor requirement changed");
+    tracing::info!(
+        actor = admin.user().id,
+        required,
+        "two-factor requirement changed"
+    );
     Ok(OrgDto::from(&org))
 }

@@ -2,6 +2,7 @@
 //! the REST API's, with its JSON error format.
 
 pub mod account;
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod keys;

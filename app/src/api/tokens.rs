@@ -21,9 +21,11 @@ pub async fn tokens_create(
     token_name: String,
     kind: String,
     #[server(default)] project_id: Option<String>,
+    #[server(default)] scope: Option<String>,
+    #[server(default)] expires_in: Option<String>,
 ) -> Result<NewTokenDto, AppError> {
     use crate::ssr;
-    use domain::api_tokens::{NewToken, TokenKind};
+    use domain::api_tokens::{NewToken, TokenKind, TokenScope};
     use secrecy::ExposeSecret as _;
     let state = ssr::state()?;
     let (admin, _) = ssr::require_admin().await?;
@@ -37,7 +39,13 @@ pub async fn tokens_create(
                 message: "Choose a project.".into(),
             })?),
         },
-        expires_at: None,
+        expires_at: match expires_in.as_deref() {
+            Some(raw) => domain::virtual_keys::input::parse_expires_in(raw)?
+                .and_then(|d| chrono::TimeDelta::from_std(d).ok())
+                .and_then(|d| chrono::Utc::now().checked_add_signed(d)),
+            None => None,
+        },
+        scope: TokenScope::parse(scope.as_deref().unwrap_or("admin"))?,
     };
     let (token, secret) = domain::api_tokens::create(&state.db, &admin, input).await?;
     tracing::info!(actor = admin.user().id, token_id = token.id, kind = %token.kind, "token created");

@@ -8,6 +8,7 @@ use crate::api::keys::{
 };
 use crate::components::confirm::ConfirmButton;
 use crate::components::form::{Field, FormError, last_error};
+use crate::components::mfa_prompt::{MfaPrompt, MfaPromptDialog};
 use crate::components::rotation::{OverdueBadge, RotationPanel};
 use crate::components::toast::use_toasts;
 use crate::dto::{CustomProviderDto, PROVIDERS, ProjectDto, ProviderKeyDto, provider_name};
@@ -242,6 +243,19 @@ pub fn KeyEditor(
 fn RevealForm(id: i32, on_done: Callback<()>) -> impl IntoView {
     let reveal = ServerAction::<KeysReveal>::new();
     let error = last_error(reveal.value());
+    // With two-factor on, a reveal needs a code verified in the last minutes: ask for one,
+    // then submit the form (the password is still in it) again.
+    let prompt = MfaPrompt::new();
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if let Some(Err(err)) = reveal.value().get() {
+            prompt.handles(&err, move || {
+                if let Some(form) = form.get_untracked() {
+                    let _ = form.request_submit();
+                }
+            });
+        }
+    });
     let password_error =
         Signal::derive(move || error.get().and_then(|e| e.field_message("password")));
     view! {
@@ -255,8 +269,9 @@ fn RevealForm(id: i32, on_done: Callback<()>) -> impl IntoView {
             }.into_any(),
             _ => ().into_any(),
         }}
+        <MfaPromptDialog prompt id=format!("key-{id}-mfa") />
         <Show when=move || !matches!(reveal.value().get(), Some(Ok(_)))>
-            <ActionForm action=reveal attr:class="form-inline reveal-form">
+            <ActionForm action=reveal node_ref=form attr:class="form-inline reveal-form">
                 <input type="hidden" name="id" value=id.to_string() />
                 <div class="field">
                     <label for=format!("key-{id}-password")>"Your password"</label>

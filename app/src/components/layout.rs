@@ -6,6 +6,7 @@ use leptos_meta::Title;
 use leptos_router::components::{A, Outlet, Redirect};
 
 use crate::api::auth::{Logout, current_user};
+use crate::components::bell::NotificationBell;
 use crate::dto::MeDto;
 
 /// The signed-in user, provided to every page under the layout.
@@ -23,8 +24,13 @@ pub fn AppLayout() -> impl IntoView {
             {move || Suspend::new(async move {
                 match me.await {
                     Ok(Some(me)) => {
+                        let mfa_setup_required = me.mfa_setup_required;
                         provide_context(me.clone());
-                        view! { <Shell me=me /> }.into_any()
+                        view! {
+                            <MfaSetupGuard required=mfa_setup_required />
+                            <Shell me=me />
+                        }
+                        .into_any()
                     }
                     Ok(None) | Err(crate::error::AppError::Unauthorized) => {
                         view! { <Redirect path="/login" /> }.into_any()
@@ -36,6 +42,17 @@ pub fn AppLayout() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// While the organization requires two-factor authentication the user has not set up, every
+/// page but the account page (where they set it up) sends them there.
+#[component]
+fn MfaSetupGuard(required: bool) -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    move || {
+        (required && location.pathname.get() != "/account")
+            .then(|| view! { <Redirect path="/account" /> })
     }
 }
 
@@ -59,6 +76,7 @@ fn Shell(me: MeDto) -> impl IntoView {
                         <A href="/org-keys" attr:class="nav-link">"Organization keys"</A>
                         <A href="/users" attr:class="nav-link">"Users"</A>
                         <A href="/limits" attr:class="nav-link">"Limits"</A>
+                        <A href="/alerts" attr:class="nav-link">"Alerts"</A>
                         <A href="/settings" attr:class="nav-link">"Settings"</A>
                     })}
                 </nav>
@@ -79,6 +97,8 @@ pub fn PageHeader(title: &'static str) -> impl IntoView {
         <Title text=title />
         <header class="topbar">
             <h1 class="page-title">{title}</h1>
+            <div class="topbar-actions">
+            <NotificationBell />
             <details class="user-menu">
                 <summary>{me.display_name.clone()}</summary>
                 <div class="user-menu-panel">
@@ -89,6 +109,7 @@ pub fn PageHeader(title: &'static str) -> impl IntoView {
                     </ActionForm>
                 </div>
             </details>
+            </div>
         </header>
     }
 }

@@ -1,9 +1,12 @@
+pub mod bell;
 pub mod charts;
 pub mod confirm;
 pub mod copy;
 pub mod form;
 pub mod keys;
 pub mod layout;
+pub mod mfa;
+pub mod mfa_prompt;
 pub mod org_jwts;
 pub mod providers;
 pub mod report;

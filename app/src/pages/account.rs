@@ -4,6 +4,7 @@ use crate::api::account::{ChangePassword, SignOutEverywhere};
 use crate::components::confirm::ConfirmButton;
 use crate::components::form::{Field, FormError, last_error};
 use crate::components::layout::{PageHeader, use_me};
+use crate::components::mfa::TwoFactorCard;
 use crate::components::toast::use_toasts;
 
 #[component]
@@ -30,6 +31,7 @@ pub fn AccountPage() -> impl IntoView {
                 <p>{me.display_name.clone()}" · "{me.email.clone()}</p>
                 <p class="muted">{me.org_name.clone()}" · "{me.role.as_str()}</p>
             </section>
+            <TwoFactorCard />
             <section class="card">
                 <h2>"Change password"</h2>
                 <p class="muted">"Changing your password signs you out of every other browser and device."</p>

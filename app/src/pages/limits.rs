@@ -386,7 +386,6 @@ fn LimitTable(
                     <th scope="col">"Target"</th>
                     <th scope="col">"Period"</th>
                     <th scope="col">"Budget"</th>
-                    <th scope="col">"Enforcement"</th>
                     <th scope="col">"Rate limits"</th>
                     <th scope="col" class="actions"><span class="sr-only">"Actions"</span></th>
                 </tr></thead>
@@ -428,9 +427,9 @@ fn LimitRow(limit: LimitDto, form: LimitForm, remove: ServerAction<LimitsRemove>
         view! { <span class="muted">"No budget"</span> }.into_any()
     };
     let enforcement = if limit.enforcement == "soft" {
-        view! { <span class="badge badge-soft">"Soft"</span> }.into_any()
+        view! { <span class="badge badge-soft" title="Soft: shown as over budget, never refused">"Soft limit"</span> }.into_any()
     } else {
-        view! { <span class="badge badge-hard">"Hard"</span> }.into_any()
+        view! { <span class="badge badge-hard" title="Hard: requests are refused once the budget is spent">"Hard limit"</span> }.into_any()
     };
     let rates = limit.rate_parts();
     let rates = if rates.is_empty() {
@@ -461,10 +460,11 @@ fn LimitRow(limit: LimitDto, form: LimitForm, remove: ServerAction<LimitsRemove>
             </td>
             <td>
                 <span class="limit-period">{period}</span>
+                " "
+                {enforcement}
                 <span class="small muted limit-reset">{reset}</span>
             </td>
             <td class="limit-budget">{budget}</td>
-            <td>{enforcement}</td>
             <td class="limit-rates">{rates}</td>
             <td class="actions">
                 <button type="button" class="btn btn-sm" aria-label=format!("Edit limit of {target}")

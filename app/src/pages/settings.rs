@@ -9,6 +9,7 @@ use crate::api::tokens::{TokensCreate, TokensRevoke, tokens_list};
 use crate::components::confirm::ConfirmButton;
 use crate::components::form::{Field, FormError, last_error};
 use crate::components::layout::{PageHeader, use_me};
+use crate::components::mfa_prompt::RequireMfaSetting;
 use crate::components::org_jwts::OrgJwts;
 use crate::components::toast::use_toasts;
 use crate::dto::TokenDto;
@@ -51,6 +52,11 @@ pub fn SettingsPage() -> impl IntoView {
                     })}
                 </Suspense>
             </section>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    org.await.ok().map(|org| view! { <RequireMfaSetting initial=org.require_mfa /> })
+                })}
+            </Suspense>
             <ApiTokens />
             <OrgJwts />
         </div>
@@ -105,6 +111,24 @@ fn ApiTokens() -> impl IntoView {
                         </select>
                     </div>
                     <div class="field">
+                        <label for="token-scope">"Scope (admin tokens)"</label>
+                        <select id="token-scope" name="scope">
+                            <option value="admin">"Admin: everything"</option>
+                            <option value="keys">"Keys: read, manage provider and Keygate keys"</option>
+                            <option value="read_only">"Read-only"</option>
+                        </select>
+                    </div>
+                    <div class="field">
+                        <label for="token-expires">"Expires"</label>
+                        <select id="token-expires" name="expires_in">
+                            <option value="never">"Never"</option>
+                            <option value="7d">"In 7 days"</option>
+                            <option value="30d">"In 30 days"</option>
+                            <option value="90d">"In 90 days"</option>
+                            <option value="365d">"In a year"</option>
+                        </select>
+                    </div>
+                    <div class="field">
                         <label for="token-project">"Project (service tokens)"</label>
                         <select id="token-project" name="project_id">
                             <option value="">"None"</option>
@@ -141,8 +165,8 @@ fn TokenTable(list: Vec<TokenDto>, revoke: ServerAction<TokensRevoke>) -> impl I
         <div class="table-wrap">
             <table class="table">
                 <thead><tr>
-                    <th scope="col">"Name"</th><th scope="col">"Kind"</th><th scope="col">"Token"</th>
-                    <th scope="col">"Last used"</th><th scope="col">"Status"</th>
+                    <th scope="col">"Name"</th><th scope="col">"Kind"</th><th scope="col">"Scope"</th><th scope="col">"Token"</th>
+                    <th scope="col">"Last used"</th><th scope="col">"Expires"</th><th scope="col">"Status"</th>
                     <th scope="col" class="actions"><span class="sr-only">"Actions"</span></th>
                 </tr></thead>
                 <tbody>
@@ -152,8 +176,10 @@ fn TokenTable(list: Vec<TokenDto>, revoke: ServerAction<TokensRevoke>) -> impl I
                             <tr>
                                 <td>{t.name.clone()}</td>
                                 <td>{t.kind.clone()}</td>
+                                <td>{if t.kind == "admin" { t.scope.replace('_', "-") } else { "broker".to_owned() }}</td>
                                 <td><code class="masked">{t.hint.clone()}</code></td>
                                 <td>{t.last_used_at.clone().map(|at| at.chars().take(16).collect::<String>().replace('T', " ")).unwrap_or_else(|| "never".into())}</td>
+                                <td>{t.expires_at.clone().map(|at| at.chars().take(16).collect::<String>().replace('T', " ")).unwrap_or_else(|| "never".into())}</td>
                                 <td>{if t.revoked {
                                     view! { <span class="badge badge-disabled">"revoked"</span> }.into_any()
                                 } else {

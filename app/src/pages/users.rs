@@ -4,6 +4,7 @@ use crate::api::users::{UsersCreate, UsersSetDisabled, UsersSetRole, users_list}
 use crate::components::confirm::ConfirmButton;
 use crate::components::form::{Field, FormError, last_error};
 use crate::components::layout::{PageHeader, use_me};
+use crate::components::mfa_prompt::{MfaPrompt, MfaPromptDialog};
 use crate::components::toast::use_toasts;
 use crate::dto::{RoleDto, UserDto};
 use crate::pages::NotAllowed;
@@ -38,9 +39,27 @@ pub fn UsersPage() -> impl IntoView {
             }
         }
     });
+    // A role change needs a recent second factor from admins who use one: keep the request,
+    // ask for a code, then send it again.
+    let prompt = MfaPrompt::new();
+    let last_role_change = StoredValue::new(None::<UsersSetRole>);
+    Effect::new(move |_| {
+        if let Some(input) = set_role.input().get() {
+            last_role_change.set_value(Some(input));
+        }
+    });
     Effect::new(move |_| match set_role.value().get() {
         Some(Ok(user)) => toasts.success(format!("{} is now {}", user.email, user.role.as_str())),
-        Some(Err(err)) => toasts.error(err.to_string()),
+        Some(Err(err)) => {
+            let retry = move || {
+                if let Some(input) = last_role_change.get_value() {
+                    set_role.dispatch(input);
+                }
+            };
+            if !prompt.handles(&err, retry) {
+                toasts.error(err.to_string());
+            }
+        }
         None => {}
     });
     Effect::new(move |_| match set_disabled.value().get() {
@@ -52,6 +71,7 @@ pub fn UsersPage() -> impl IntoView {
     let my_id = me.id;
     view! {
         <PageHeader title="Users" />
+        <MfaPromptDialog prompt id="role-mfa" />
         <div class="content stack">
             <section class="card">
                 <h2>"Members of " {me.org_name.clone()}</h2>

@@ -151,3 +151,19 @@ pub async fn evaluate_rule(
     }
     Ok(done)
 }
+
+/// The organization's most recent alert events, newest first (at most 500).
+pub async fn recent_events(
+    db: &DatabaseConnection,
+    org_id: i32,
+    limit: u64,
+) -> Result<Vec<alert_event::Model>, DomainError> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    Ok(alert_event::Entity::find()
+        .filter(alert_event::Column::OrgId.eq(org_id))
+        .order_by_desc(alert_event::Column::FiredAt)
+        .order_by_desc(alert_event::Column::Id)
+        .limit(limit.clamp(1, 500))
+        .all(db)
+        .await?)
+}

@@ -93,21 +93,21 @@ mod tests {
     #[test]
     fn every_field_is_covered() {
         let base = entry_hash(&sample());
-        let edits: Vec<Box<dyn Fn(&mut audit_log::Model)>> = vec![
-            Box::new(|r| r.id = 8),
-            Box::new(|r| r.org_id = None),
-            Box::new(|r| r.created_at += chrono::Duration::microseconds(1)),
-            Box::new(|r| r.actor_user_id = None),
-            Box::new(|r| r.actor = "eve@example.com".into()),
-            Box::new(|r| r.action = "provider_key.create".into()),
-            Box::new(|r| r.target_kind = None),
-            Box::new(|r| r.target_id = Some("13".into())),
-            Box::new(|r| r.target_label = Some(String::new())),
-            Box::new(|r| r.outcome = "failure".into()),
-            Box::new(|r| r.ip = None),
-            Box::new(|r| r.user_agent = Some("curl/9".into())),
-            Box::new(|r| r.detail = None),
-            Box::new(|r| r.prev_hash = "1".repeat(64)),
+        let edits: Vec<fn(&mut audit_log::Model)> = vec![
+            |r| r.id = 8,
+            |r| r.org_id = None,
+            |r| r.created_at += chrono::Duration::microseconds(1),
+            |r| r.actor_user_id = None,
+            |r| r.actor = "eve@example.com".into(),
+            |r| r.action = "provider_key.create".into(),
+            |r| r.target_kind = None,
+            |r| r.target_id = Some("13".into()),
+            |r| r.target_label = Some(String::new()),
+            |r| r.outcome = "failure".into(),
+            |r| r.ip = None,
+            |r| r.user_agent = Some("curl/9".into()),
+            |r| r.detail = None,
+            |r| r.prev_hash = "1".repeat(64),
         ];
         for edit in edits {
             let mut row = sample();

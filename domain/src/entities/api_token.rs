@@ -23,6 +23,8 @@ pub struct Model {
     pub last_used_at: Option<ChronoDateTimeUtc>,
     pub expires_at: Option<ChronoDateTimeUtc>,
     pub revoked_at: Option<ChronoDateTimeUtc>,
+    /// What an admin token may do: `read_only`, `keys` or `admin`.
+    pub scope: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use sea_orm::EntityTrait;
-use secrecy::{SecretString, ExposeSecret as _};
+use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::json;
 
 use super::store::{self, Enrolment, Method};
@@ -53,7 +53,15 @@ pub async fn start_enrolment(
     user: &SessionUser,
     now: DateTime<Utc>,
 ) -> Result<Enrolment, DomainError> {
-    store::begin(&state.db, &state.keyring, user.id, user.org_id, &user.email, now).await
+    store::begin(
+        &state.db,
+        &state.keyring,
+        user.id,
+        user.org_id,
+        &user.email,
+        now,
+    )
+    .await
 }
 
 /// Confirms enrolment with the first code; returns the recovery codes (shown once).
@@ -115,7 +123,16 @@ async fn verify_throttled(
 ) -> Result<Method, DomainError> {
     let email = Email::parse(&user.email)?;
     throttle::check(&state.db, &email, ip).await?;
-    match store::check_code(&state.db, &state.keyring, user.id, code, allow_recovery, now).await {
+    match store::check_code(
+        &state.db,
+        &state.keyring,
+        user.id,
+        code,
+        allow_recovery,
+        now,
+    )
+    .await
+    {
         Ok(method) => {
             throttle::record_success(&state.db, &email).await?;
             Ok(method)
@@ -168,8 +185,7 @@ pub async fn disable(
 ) -> Result<(), DomainError> {
     if super::policy::org_requires(&state.db, user.org_id).await? {
         return Err(DomainError::Forbidden(
-            "Your organization requires two-factor authentication; it cannot be turned off."
-                .into(),
+            "Your organization requires two-factor authentication; it cannot be turned off.".into(),
         ));
     }
     if !store::is_enabled(&state.db, user.id).await? {

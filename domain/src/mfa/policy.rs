@@ -19,7 +19,10 @@ pub async fn org_requires(db: &DatabaseConnection, org_id: i32) -> Result<bool, 
 }
 
 /// True when `user` must set up two-factor authentication before doing anything else.
-pub async fn setup_required(db: &DatabaseConnection, user: &SessionUser) -> Result<bool, DomainError> {
+pub async fn setup_required(
+    db: &DatabaseConnection,
+    user: &SessionUser,
+) -> Result<bool, DomainError> {
     Ok(org_requires(db, user.org_id).await? && !super::store::is_enabled(db, user.id).await?)
 }
 
@@ -52,10 +55,14 @@ pub async fn set_required(
     active.require_mfa = Set(required);
     let updated = active.update(db).await?;
     if previous != required {
-        let entry = audit::Entry::new(Some(user.org_id), audit::Actor::user(user), "org.require_mfa")
-            .target("organization", updated.id, updated.name.clone())
-            .detail(serde_json::json!({ "required": required }))
-            .client(client);
+        let entry = audit::Entry::new(
+            Some(user.org_id),
+            audit::Actor::user(user),
+            "org.require_mfa",
+        )
+        .target("organization", updated.id, updated.name.clone())
+        .detail(serde_json::json!({ "required": required }))
+        .client(client);
         audit::record(db, entry).await;
     }
     Ok(updated)

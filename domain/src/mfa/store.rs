@@ -16,8 +16,8 @@ use super::recovery;
 use super::totp::{Refusal, TotpSecret};
 use crate::entities::{mfa_recovery_code, user_mfa};
 use crate::error::DomainError;
-use crate::vault::live::LiveKeyring;
 use crate::vault::envelope::{SealedSecret, SecretContext};
+use crate::vault::live::LiveKeyring;
 
 /// The vault purpose for TOTP secrets (part of every ciphertext's AAD).
 pub const PURPOSE: &str = "mfa_totp";
@@ -80,7 +80,9 @@ fn wrong_code(refusal: Refusal) -> DomainError {
     DomainError::validation(
         "code",
         match refusal {
-            Refusal::Wrong => "That code is not right. Enter the current code from your authenticator app.",
+            Refusal::Wrong => {
+                "That code is not right. Enter the current code from your authenticator app."
+            }
             Refusal::Replayed => "That code was already used. Wait for the next code and enter it.",
         },
     )
@@ -143,11 +145,7 @@ async fn open(
 ) -> Result<TotpSecret, DomainError> {
     let record = record_name(row.user_id);
     let plaintext = keyring
-        .open(
-            db,
-            &secret_context(row.org_id, &record),
-            &sealed_of(row),
-        )
+        .open(db, &secret_context(row.org_id, &record), &sealed_of(row))
         .await
         .map_err(|e| DomainError::internal("opening a TOTP secret", e))?;
     TotpSecret::from_bytes(plaintext.expose_secret())
@@ -171,11 +169,7 @@ pub async fn begin(
     let secret = TotpSecret::generate();
     let record = record_name(user_id);
     let sealed = keyring
-        .seal(
-            db,
-            &secret_context(org_id, &record),
-            secret.expose_bytes(),
-        )
+        .seal(db, &secret_context(org_id, &record), secret.expose_bytes())
         .await
         .map_err(|e| DomainError::internal("sealing a TOTP secret", e))?;
     let enrolment = Enrolment {
@@ -226,7 +220,9 @@ async fn replace_codes(
             used_at: Set(None),
             ..Default::default()
         });
-    mfa_recovery_code::Entity::insert_many(rows).exec(db).await?;
+    mfa_recovery_code::Entity::insert_many(rows)
+        .exec(db)
+        .await?;
     Ok(codes)
 }
 
@@ -247,13 +243,14 @@ pub async fn confirm(
         ));
     };
     let secret = open(db, keyring, &pending).await?;
-    let step = secret
-        .verify(code, unix(now), None)
-        .map_err(wrong_code)?;
+    let step = secret.verify(code, unix(now), None).map_err(wrong_code)?;
     let txn = db.begin().await?;
     let enabled = user_mfa::Entity::update_many()
         .col_expr(user_mfa::Column::EnabledAt, Expr::value(Some(now)))
-        .col_expr(user_mfa::Column::LastStep, Expr::value(Some(step_i64(step))))
+        .col_expr(
+            user_mfa::Column::LastStep,
+            Expr::value(Some(step_i64(step))),
+        )
         .filter(user_mfa::Column::Id.eq(pending.id))
         .filter(user_mfa::Column::EnabledAt.is_null())
         .exec(&txn)
@@ -288,7 +285,11 @@ pub async fn check_code(
         return use_recovery_code(db, user_id, code, now).await;
     }
     let secret = open(db, keyring, &row).await?;
-    let step = step_i64(secret.verify(code, unix(now), row.last_step).map_err(wrong_code)?);
+    let step = step_i64(
+        secret
+            .verify(code, unix(now), row.last_step)
+            .map_err(wrong_code)?,
+    );
     let advanced = user_mfa::Entity::update_many()
         .col_expr(user_mfa::Column::LastStep, Expr::value(Some(step)))
         .filter(user_mfa::Column::Id.eq(row.id))
@@ -312,7 +313,12 @@ async fn use_recovery_code(
     code: &str,
     now: DateTime<Utc>,
 ) -> Result<Method, DomainError> {
-    let refused = || DomainError::validation("code", "That recovery code is not right or was already used.");
+    let refused = || {
+        DomainError::validation(
+            "code",
+            "That recovery code is not right or was already used.",
+        )
+    };
     let hash = recovery::hash(code).ok_or_else(refused)?;
     let found = mfa_recovery_code::Entity::find()
         .filter(mfa_recovery_code::Column::UserId.eq(user_id))

@@ -28,7 +28,10 @@ async fn fixture() -> Fixture {
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
     let db = crate::db::connect_and_migrate(&url).await.unwrap();
     let root = Arc::new(MasterKey::generate());
-    let ring = LiveKeyring::new(root.clone(), Keyring::load_or_init(&db, &root).await.unwrap());
+    let ring = LiveKeyring::new(
+        root.clone(),
+        Keyring::load_or_init(&db, &root).await.unwrap(),
+    );
     let now = Utc::now();
     let org = organization::ActiveModel {
         name: Set("Acme".into()),
@@ -78,7 +81,13 @@ fn code(secret: &TotpSecret, unix: i64) -> String {
 }
 
 fn is_code_error(err: &DomainError) -> bool {
-    matches!(err, DomainError::Validation { field: Some("code"), .. })
+    matches!(
+        err,
+        DomainError::Validation {
+            field: Some("code"),
+            ..
+        }
+    )
 }
 
 /// Enrols the fixture's user at `t` and returns the secret and recovery codes.
@@ -114,7 +123,11 @@ async fn enrolment_needs_a_right_code_and_seals_the_secret() {
     let secret = secret_of(&enrolment);
     // The stored row holds no plaintext.
     let row = user_mfa::Entity::find().one(&f.db).await.unwrap().unwrap();
-    assert!(!row.ciphertext.windows(8).any(|w| secret.expose_bytes().starts_with(w)));
+    assert!(
+        !row.ciphertext
+            .windows(8)
+            .any(|w| secret.expose_bytes().starts_with(w))
+    );
 
     let wrong = store::confirm(&f.db, &f.ring, f.user_id, "000000", at(t)).await;
     assert!(is_code_error(&wrong.unwrap_err()));
@@ -168,14 +181,19 @@ async fn recovery_codes_work_once_and_can_be_replaced() {
     let twice = store::check_code(&f.db, &f.ring, f.user_id, &first, true, at(t)).await;
     assert!(is_code_error(&twice.unwrap_err()));
     assert_eq!(
-        store::status(&f.db, f.user_id).await.unwrap().recovery_codes_left,
+        store::status(&f.db, f.user_id)
+            .await
+            .unwrap()
+            .recovery_codes_left,
         9
     );
     // Where only TOTP codes count, a recovery code is just a wrong code.
     let refused = store::check_code(&f.db, &f.ring, f.user_id, &codes[1], false, at(t)).await;
     assert!(is_code_error(&refused.unwrap_err()));
 
-    let fresh = store::regenerate_codes(&f.db, f.user_id, at(t)).await.unwrap();
+    let fresh = store::regenerate_codes(&f.db, f.user_id, at(t))
+        .await
+        .unwrap();
     let old = store::check_code(&f.db, &f.ring, f.user_id, &codes[1], true, at(t)).await;
     assert!(is_code_error(&old.unwrap_err()));
     let new = fresh[0].expose_secret();
@@ -183,8 +201,19 @@ async fn recovery_codes_work_once_and_can_be_replaced() {
     assert_eq!(ok.unwrap(), Method::RecoveryCode);
 
     store::remove(&f.db, f.user_id).await.unwrap();
-    assert_eq!(store::status(&f.db, f.user_id).await.unwrap(), store::Status::default());
-    let off = store::check_code(&f.db, &f.ring, f.user_id, fresh[1].expose_secret(), true, at(t)).await;
+    assert_eq!(
+        store::status(&f.db, f.user_id).await.unwrap(),
+        store::Status::default()
+    );
+    let off = store::check_code(
+        &f.db,
+        &f.ring,
+        f.user_id,
+        fresh[1].expose_secret(),
+        true,
+        at(t),
+    )
+    .await;
     assert!(matches!(off, Err(DomainError::Conflict(_))));
 }
 
@@ -196,7 +225,12 @@ async fn vault_rotation_rewraps_totp_secrets() {
     let before = user_mfa::Entity::find().one(&f.db).await.unwrap().unwrap();
     let ring = Keyring::load_or_init(&f.db, &f.root).await.unwrap();
     let ring = ring.add_version(&f.db, &f.root).await.unwrap();
-    assert_eq!(super::rewrap::rows_not_on(&f.db, ring.current_version()).await.unwrap(), 1);
+    assert_eq!(
+        super::rewrap::rows_not_on(&f.db, ring.current_version())
+            .await
+            .unwrap(),
+        1
+    );
     let (seen, rewrapped) = super::rewrap::batch(&f.db, &ring, 10).await.unwrap();
     assert_eq!((seen, rewrapped), (1, 1));
     let after = user_mfa::Entity::find().one(&f.db).await.unwrap().unwrap();

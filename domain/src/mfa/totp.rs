@@ -49,7 +49,9 @@ impl TotpSecret {
     /// A secret read back from the vault.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DomainError> {
         if bytes.len() < MIN_SECRET_LEN {
-            return Err(DomainError::Internal("stored TOTP secret is too short".into()));
+            return Err(DomainError::Internal(
+                "stored TOTP secret is too short".into(),
+            ));
         }
         Ok(Self(Zeroizing::new(bytes.to_vec())))
     }
@@ -106,7 +108,9 @@ impl TotpSecret {
         let totp = self.totp("", 0).map_err(|_| Refusal::Wrong)?;
         let current = unix / STEP_SECS;
         let first = current.saturating_sub(SKEW_STEPS);
-        let used = |step: u64| last_step.is_some_and(|last| i64::try_from(step).unwrap_or(i64::MAX) <= last);
+        let used = |step: u64| {
+            last_step.is_some_and(|last| i64::try_from(step).unwrap_or(i64::MAX) <= last)
+        };
         let mut replayed = false;
         for step in (first..=current + SKEW_STEPS).rev() {
             if totp.check(&code, step * STEP_SECS).is_some() {

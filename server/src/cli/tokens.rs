@@ -17,6 +17,7 @@ pub async fn run(config: &Config, command: &TokenCommand) -> Result<(), String> 
             kind,
             project,
             expires_in,
+            scope,
             user,
             models,
             acting,
@@ -39,10 +40,20 @@ pub async fn run(config: &Config, command: &TokenCommand) -> Result<(), String> 
                 };
                 create_proxy_key(&state, &admin, request, *json).await
             } else {
-                if expires_in.is_some() || user.is_some() || !models.is_empty() {
-                    return Err("--expires-in, --user and --models are for proxy keys".into());
+                if user.is_some() || !models.is_empty() {
+                    return Err("--user and --models are for proxy keys".into());
                 }
-                create_program_token(&state, &admin, name, kind, project.as_deref(), *json).await
+                if scope.is_some() && kind != "admin" {
+                    return Err("--scope is for admin tokens".into());
+                }
+                let program = ProgramToken {
+                    name,
+                    kind,
+                    project: project.as_deref(),
+                    expires_in: expires_in.as_deref(),
+                    scope: scope.as_deref(),
+                };
+                create_program_token(&state, &admin, program, *json).await
             }
         }
         TokenCommand::List {
@@ -113,15 +124,37 @@ async fn create_proxy_key(
     Ok(())
 }
 
+/// What `token create` needs for an admin or service token.
+struct ProgramToken<'a> {
+    name: &'a str,
+    kind: &'a str,
+    project: Option<&'a str>,
+    expires_in: Option<&'a str>,
+    scope: Option<&'a str>,
+}
+
 async fn create_program_token(
     state: &AppState,
     admin: &Admin,
-    name: &str,
-    kind: &str,
-    project: Option<&str>,
+    program: ProgramToken<'_>,
     json: bool,
 ) -> Result<(), String> {
-    use domain::api_tokens::{NewToken, TokenKind};
+    use domain::api_tokens::{NewToken, TokenKind, TokenScope};
+    let ProgramToken {
+        name,
+        kind,
+        project,
+        expires_in,
+        scope,
+    } = program;
+    let expires_at = match expires_in {
+        Some(raw) => domain::virtual_keys::input::parse_expires_in(raw)
+            .map_err(fail)?
+            .and_then(|d| chrono::TimeDelta::from_std(d).ok())
+            .and_then(|d| chrono::Utc::now().checked_add_signed(d)),
+        None => None,
+    };
+    let scope = TokenScope::parse(scope.unwrap_or("admin")).map_err(fail)?;
     let project_id = match project {
         Some(reference) => Some(
             super::projects::resolve(&state.db, admin, reference)
@@ -134,7 +167,8 @@ async fn create_program_token(
         kind: TokenKind::parse(kind).map_err(fail)?,
         name: name.to_owned(),
         project_id,
-        expires_at: None,
+        expires_at,
+        scope,
     };
     let (token, secret) = domain::api_tokens::create(&state.db, admin, input)
         .await

@@ -363,9 +363,13 @@ pub enum TokenCommand {
         /// The project (id or exact name): a proxy key's project, a service token's fallback.
         #[arg(long)]
         project: Option<String>,
-        /// Proxy keys: expiry such as 1h, 24h, 30d, 365d, or never (default).
+        /// Expiry such as 1h, 24h, 30d, 365d, or never (default).
         #[arg(long)]
         expires_in: Option<String>,
+        /// Admin tokens: `read_only`, `keys` (manage provider and Keygate keys) or `admin`
+        /// (default).
+        #[arg(long, value_parser = ["read_only", "keys", "admin"])]
+        scope: Option<String>,
         /// Proxy keys: bind to this user (e-mail); their personal keys are used first.
         #[arg(long)]
         user: Option<String>,

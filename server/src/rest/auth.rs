@@ -49,10 +49,12 @@ pub async fn login(
     let (user, with_code) = match password_step(&state, &creds, &client.0).await? {
         PasswordStep::SignedIn(user) => (user, false),
         PasswordStep::CodeRequired(user) => match code {
-            Some(code) => (code_step(&state, user.id, &code, &client.0, now).await?.0, true),
+            Some(code) => (
+                code_step(&state, user.id, &code, &client.0, now).await?.0,
+                true,
+            ),
             None => {
-                domain::mfa::session::set_pending(&auth.session, user.id, now.timestamp())
-                    .await?;
+                domain::mfa::session::set_pending(&auth.session, user.id, now.timestamp()).await?;
                 return Err(app::error::AppError::MfaRequired.into());
             }
         },
@@ -117,7 +119,32 @@ where
         )
         .await
         {
-            Ok((_, user)) => Ok(user),
+            Ok((token, user)) => {
+                let scope = domain::api_tokens::TokenScope::of(&token);
+                if scope.allows(parts.method.as_str(), parts.uri.path()) {
+                    return Ok(user);
+                }
+                let entry = super::client::Client(super::client::client_of(parts))
+                    .entry(&user, "access.denied")
+                    .outcome(domain::audit::Outcome::Denied)
+                    .target("api_token", token.id, token.name.clone())
+                    .detail(serde_json::json!({
+                        "method": parts.method.as_str(),
+                        "path": parts.uri.path(),
+                        "scope": scope.as_str(),
+                    }));
+                domain::audit::record(&app_state.db, entry).await;
+                Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "insufficient_scope",
+                    format!(
+                        "This token's scope ({}) does not allow {} {}.",
+                        scope.as_str(),
+                        parts.method,
+                        parts.uri.path()
+                    ),
+                ))
+            }
             Err(domain::DomainError::Internal(e)) => {
                 tracing::error!(error = %e, "admin token check failed");
                 Err(ApiError::from(app::error::AppError::Internal))

@@ -41,13 +41,11 @@ pub async fn verify(
     let now = chrono::Utc::now();
     let user = match auth.user.clone() {
         Some(user) => {
-            domain::mfa::account::verify(&state, &user, &body.code, false, &client.0, now)
-                .await?;
+            domain::mfa::account::verify(&state, &user, &body.code, false, &client.0, now).await?;
             user
         }
         None => {
-            let Some(user_id) = session::pending_user(&auth.session, now.timestamp()).await?
-            else {
+            let Some(user_id) = session::pending_user(&auth.session, now.timestamp()).await? else {
                 return Err(app::error::AppError::Unauthorized.into());
             };
             let (user, method) =
@@ -55,7 +53,11 @@ pub async fn verify(
                     .await?;
             session::clear_pending(&auth.session).await?;
             domain::auth::start_session(&mut auth, &user).await?;
-            tracing::info!(user_id = user.id, second_factor = method.as_str(), "signed in (api)");
+            tracing::info!(
+                user_id = user.id,
+                second_factor = method.as_str(),
+                "signed in (api)"
+            );
             user
         }
     };

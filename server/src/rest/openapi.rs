@@ -5,8 +5,8 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
-    alerts, api_keys, audit, auth, broker, deliveries, error, key_body, limits, mfa, my_keys, personas,
-    projects, providers, rotation, routes, usage, virtual_keys,
+    alerts, api_keys, audit, auth, broker, deliveries, error, key_body, limits, mfa, my_keys,
+    personas, projects, providers, rotation, routes, usage, virtual_keys,
 };
 
 #[derive(OpenApi)]

@@ -1,0 +1,105 @@
+// Key rotation in the UI: a Keygate key's rotation schedule (with its next due time) set on
+// the project page, then a manual rotation whose new key is shown once while the old key
+// keeps working during the grace period.
+import { expect, test, type APIRequestContext, type Page } from './fixtures';
+import { BASE_URL, OWNER, gotoHydrated, signIn, waitForHydration } from './helpers';
+
+/** Create a project on /projects and open its page. */
+async function createProjectAndOpen(page: Page, project: string): Promise<void> {
+  await gotoHydrated(page, '/projects');
+  await page.getByLabel('Project name', { exact: true }).fill(project);
+  await page.getByRole('button', { name: 'Create project', exact: true }).click();
+  await expect(page.getByRole('status')).toContainText(`Project ${project} created`);
+  await page.getByRole('row').filter({ hasText: project }).getByRole('link', { name: project }).click();
+  await waitForHydration(page);
+  await expect(page.getByRole('heading', { name: project })).toBeVisible();
+}
+
+/** On the open project page: an OpenAI key the fake provider accepts. */
+async function addProviderKey(page: Page, name: string, suffix: string): Promise<void> {
+  await page.getByLabel('Provider', { exact: true }).selectOption('openai');
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.getByLabel('API key', { exact: true }).fill(`sk-proj-VALID-rot-${suffix}-0000abcd`);
+  await page.getByRole('button', { name: 'Add key', exact: true }).click();
+  await expect(page.getByRole('status')).toContainText(`Key ${name} added`);
+}
+
+function keygateCard(page: Page) {
+  return page.getByRole('region', { name: 'Keygate keys', exact: true });
+}
+
+/** On the open project page: generate a Keygate key; returns the key shown once. */
+async function generateToken(page: Page, name: string): Promise<string> {
+  const card = keygateCard(page);
+  await card.getByLabel('Token name', { exact: true }).fill(name);
+  await card.getByRole('button', { name: 'Generate token', exact: true }).click();
+  await expect(page.getByRole('status')).toContainText(`Token ${name} generated`);
+  const shown = card.getByRole('textbox', { name: /New Keygate key/ }).first();
+  await expect(shown).toHaveValue(/^sk-proxy-[A-Za-z0-9]{46}$/);
+  return shown.inputValue();
+}
+
+function chat(api: APIRequestContext, secret: string) {
+  return api.post(`${BASE_URL}/v1/chat/completions`, {
+    headers: { Authorization: `Bearer ${secret}` },
+    data: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello' }] },
+  });
+}
+
+test('an admin schedules a Keygate key rotation, rotates the key and sees the new key once', async ({ page, playwright }) => {
+  const suffix = Date.now().toString(36);
+  const project = `Rotation ${suffix}`;
+  const name = `rotating bot ${suffix}`;
+  await signIn(page, OWNER.email, OWNER.password);
+  await createProjectAndOpen(page, project);
+  await addProviderKey(page, `Rotation OpenAI ${suffix}`, suffix);
+  const old = await generateToken(page, name);
+
+  // Open the key's rotation panel.
+  const row = keygateCard(page).getByRole('row').filter({ hasText: name });
+  await row.getByRole('button', { name: 'Rotation', exact: true }).click();
+  const panel = page.getByRole('region', { name: `Rotation of ${name}`, exact: true });
+  await expect(panel.getByText('No rotation scheduled.')).toBeVisible();
+  await expect(panel.getByText('Never rotated.')).toBeVisible();
+
+  // A schedule that would rotate every minute is refused with a reason.
+  const schedule = panel.getByLabel('Rotation schedule', { exact: true });
+  await schedule.fill('* * * * *');
+  await panel.getByRole('button', { name: 'Save schedule', exact: true }).click();
+  await expect(panel.getByRole('alert')).toContainText('at least an hour apart');
+  await expect(panel.getByText('No rotation scheduled.')).toBeVisible();
+
+  // Every 30 days: the next due time is shown (UTC).
+  await schedule.fill('every 30 days');
+  await panel.getByRole('button', { name: 'Save schedule', exact: true }).click();
+  await expect(page.getByRole('status')).toContainText('Rotation schedule saved');
+  const due = new Date(Date.now() + 30 * 24 * 3600 * 1000).toISOString().slice(0, 10);
+  await expect(panel.locator('.next-rotation')).toContainText(`Next rotation: ${due}`);
+  await expect(panel.getByLabel('Rotation schedule', { exact: true })).toHaveValue('every 30 days');
+
+  // Rotate by hand: confirm, then the new key is shown once.
+  await panel.getByRole('button', { name: 'Rotate', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: 'Rotate Keygate key' });
+  await expect(dialog).toContainText(`Rotate ${name}?`);
+  await dialog.getByLabel('Grace period (hours)', { exact: true }).fill('2');
+  await dialog.getByRole('button', { name: 'Rotate key', exact: true }).click();
+  const shown = panel.getByRole('textbox', { name: /New Keygate key/ });
+  await expect(shown).toHaveValue(/^sk-proxy-[A-Za-z0-9]{46}$/);
+  const fresh = await shown.inputValue();
+  expect(fresh).not.toBe(old);
+  await expect(dialog).toBeHidden();
+  const history = panel.getByRole('table', { name: 'Rotation history', exact: true });
+  await expect(history).toContainText(OWNER.email);
+  await expect(history).toContainText('success');
+  await expect(panel.locator('.previous-until')).toContainText('The previous key still works until');
+
+  // Both keys work during the grace period.
+  const api = await playwright.request.newContext();
+  expect((await chat(api, fresh)).status()).toBe(200);
+  expect((await chat(api, old)).status()).toBe(200);
+  await api.dispose();
+
+  // Reloading never shows the new key again.
+  await gotoHydrated(page, page.url());
+  expect(await page.content()).not.toContain(fresh);
+});
