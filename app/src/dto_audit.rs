@@ -10,6 +10,34 @@ pub const OUTCOMES: [(&str, &str); 3] = [
     ("denied", "Denied"),
 ];
 
+/// The audit page's filters, as typed (empty: any). Dates are `YYYY-MM-DD`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuditFilters {
+    pub actor: String,
+    pub action: String,
+    pub target_kind: String,
+    pub target_id: String,
+    pub outcome: String,
+    pub from: String,
+    pub to: String,
+}
+
+impl AuditFilters {
+    /// The filters as (REST query parameter, value) pairs.
+    pub fn pairs(&self) -> [(&'static str, &str); 7] {
+        [
+            ("actor", &self.actor),
+            ("action", &self.action),
+            ("targetKind", &self.target_kind),
+            ("targetId", &self.target_id),
+            ("outcome", &self.outcome),
+            ("from", &self.from),
+            ("to", &self.to),
+        ]
+    }
+}
+
 /// One audit entry. `createdAt` is RFC 3339 (UTC, microseconds); `detail` is a JSON object
 /// as text.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -24,7 +24,7 @@ export interface NewUser {
 /** Links every signed-in user sees in the main navigation. */
 export const COMMON_NAV_LINKS = ['Dashboard', 'My keys', 'Projects', 'Usage', 'Audit'] as const;
 /** Links only admins and owners see. */
-export const ADMIN_NAV_LINKS = ['Organization keys', 'Users', 'Limits', 'Settings'] as const;
+export const ADMIN_NAV_LINKS = ['Organization keys', 'Users', 'Limits', 'Alerts', 'Settings'] as const;
 
 /** The one-time setup token global-setup.ts read from the server log. */
 export function setupToken(): string {

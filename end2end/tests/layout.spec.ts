@@ -11,6 +11,7 @@ test('every signed-in page fits a 360 px wide screen without sideways scrolling'
     ['/account', 'Account'],
     ['/settings', 'Settings'],
     ['/limits', 'Limits'],
+    ['/alerts', 'Alerts'],
     ['/keys', 'My keys'],
     ['/org-keys', 'Organization keys'],
     ['/usage', 'Usage'],

@@ -277,10 +277,20 @@ async fn the_organization_can_require_enrolment(backend: Backend) {
     let refused = mia.get(app.url("/api/api-keys")).send().await.unwrap();
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     assert_eq!(error_code(refused).await, "mfa_setup_required");
-    let page = mia.get(app.url("/keys")).send().await.unwrap();
+    let page = mia
+        .get(app.url("/keys"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
     assert!(page.status().is_redirection(), "{}", page.status());
     assert_eq!(page.headers()["location"], "/account");
-    let page = mia.get(app.url("/account")).send().await.unwrap();
+    let page = mia
+        .get(app.url("/account"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), StatusCode::OK);
 
     let (_, _) = enrol(&app, &mia).await;
@@ -324,13 +334,8 @@ async fn a_reveal_needs_a_recent_code(backend: Backend) {
         .await
         .unwrap();
 
-    let reveal = || {
-        app.rpc(
-            &session,
-            "keys_reveal",
-            &[("id", id.as_str()), ("password", PASSWORD)],
-        )
-    };
+    let form = [("id", id.as_str()), ("password", PASSWORD)];
+    let reveal = || app.rpc(&session, "keys_reveal", &form);
     let res = reveal().await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert!(!res.text().await.unwrap().contains(SECRET));

@@ -8,8 +8,7 @@
 use leptos::prelude::*;
 
 use crate::dto_alerts::{
-    AlertEventDto, AlertLimitDto, DeliveryDto, NewWebhookDto, NotificationsDto, RuleDto,
-    WebhookDto,
+    AlertEventDto, AlertLimitDto, DeliveryDto, NewWebhookDto, NotificationsDto, RuleDto, WebhookDto,
 };
 use crate::error::AppError;
 
@@ -207,7 +206,11 @@ pub async fn alerts_rule_save(
     let amount_micros = crate::dto_limits::parse_dollars(&amount_usd)
         .map_err(|message| refused(Some("amount_usd"), message))?;
     let mut webhooks = Vec::new();
-    for raw in webhook_ids.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+    for raw in webhook_ids
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         webhooks.push(
             raw.parse::<i32>()
                 .map_err(|_| refused(None, "Choose webhooks from the list."))?,
@@ -261,8 +264,7 @@ pub async fn alerts_rule_save(
             .map_err(|e| form_field(e, "rule_name"))?;
         (saved, "alert_rule.create")
     };
-    let entry =
-        ssr::audit_entry(user, action).target("alert_rule", saved.id, saved.name.clone());
+    let entry = ssr::audit_entry(user, action).target("alert_rule", saved.id, saved.name.clone());
     ssr::audit(entry).await;
     let limits = limit_labels().await?;
     Ok(rule_dto(saved, &limits))
@@ -305,11 +307,8 @@ pub async fn alerts_rule_delete(id: i32) -> Result<String, AppError> {
     let user = admin.user();
     let rule = domain::alerts::rules::get(&state.db, user.org_id, id).await?;
     domain::alerts::rules::delete(&state.db, user.org_id, id).await?;
-    let entry = ssr::audit_entry(user, "alert_rule.delete").target(
-        "alert_rule",
-        id,
-        rule.name.clone(),
-    );
+    let entry =
+        ssr::audit_entry(user, "alert_rule.delete").target("alert_rule", id, rule.name.clone());
     ssr::audit(entry).await;
     Ok(rule.name)
 }

@@ -4,37 +4,29 @@
 
 use leptos::prelude::*;
 
-use crate::dto_audit::{AuditPageDto, AuditRetentionDto, AuditVerificationDto};
+use crate::dto_audit::{AuditFilters, AuditPageDto, AuditRetentionDto, AuditVerificationDto};
 use crate::error::AppError;
 
 /// Entries per page on the audit page.
 pub const PAGE_SIZE: u64 = 50;
 
-/// A page of entries, newest first, older than `before` when given. Filters are text as the
-/// form sends it (empty: any); dates are `YYYY-MM-DD`.
-#[allow(clippy::too_many_arguments)] // one argument per filter field of the form
+/// A page of entries, newest first, older than `before` when given.
 #[server(prefix = "/rpc", endpoint = "audit_list")]
 pub async fn audit_list(
-    #[server(default)] actor: Option<String>,
-    #[server(default)] action: Option<String>,
-    #[server(default)] target_kind: Option<String>,
-    #[server(default)] target_id: Option<String>,
-    #[server(default)] outcome: Option<String>,
-    #[server(default)] from: Option<String>,
-    #[server(default)] to: Option<String>,
+    filters: AuditFilters,
     #[server(default)] before: Option<i64>,
 ) -> Result<AuditPageDto, AppError> {
     use crate::ssr;
     let state = ssr::state()?;
     let (admin, _) = ssr::require_admin().await?;
     let query = domain::audit::AuditQuery {
-        actor,
-        action,
-        target_kind,
-        target_id,
-        outcome,
-        from,
-        to,
+        actor: Some(filters.actor),
+        action: Some(filters.action),
+        target_kind: Some(filters.target_kind),
+        target_id: Some(filters.target_id),
+        outcome: Some(filters.outcome),
+        from: Some(filters.from),
+        to: Some(filters.to),
         before,
         limit: Some(PAGE_SIZE),
     };

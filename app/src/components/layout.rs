@@ -24,13 +24,8 @@ pub fn AppLayout() -> impl IntoView {
             {move || Suspend::new(async move {
                 match me.await {
                     Ok(Some(me)) => {
-                        let mfa_setup_required = me.mfa_setup_required;
                         provide_context(me.clone());
-                        view! {
-                            <MfaSetupGuard required=mfa_setup_required />
-                            <Shell me=me />
-                        }
-                        .into_any()
+                        view! { <GuardedShell me=me /> }.into_any()
                     }
                     Ok(None) | Err(crate::error::AppError::Unauthorized) => {
                         view! { <Redirect path="/login" /> }.into_any()
@@ -46,14 +41,23 @@ pub fn AppLayout() -> impl IntoView {
 }
 
 /// While the organization requires two-factor authentication the user has not set up, every
-/// page but the account page (where they set it up) sends them there.
+/// page but the account page (where they set it up) sends them there, without rendering it
+/// (its server functions would refuse anyway).
 #[component]
-fn MfaSetupGuard(required: bool) -> impl IntoView {
-    let location = leptos_router::hooks::use_location();
-    move || {
-        (required && location.pathname.get() != "/account")
-            .then(|| view! { <Redirect path="/account" /> })
+fn GuardedShell(me: MeDto) -> impl IntoView {
+    if !me.mfa_setup_required {
+        return view! { <Shell me=me /> }.into_any();
     }
+    let location = leptos_router::hooks::use_location();
+    let on_account = Memo::new(move |_| location.pathname.get() == "/account");
+    (move || {
+        if on_account.get() {
+            view! { <Shell me=me.clone() /> }.into_any()
+        } else {
+            view! { <Redirect path="/account" /> }.into_any()
+        }
+    })
+    .into_any()
 }
 
 #[component]

@@ -16,9 +16,7 @@ use crate::components::copy::SecretOnce;
 use crate::components::form::{FormError, last_error};
 use crate::components::layout::{PageHeader, use_me};
 use crate::components::toast::use_toasts;
-use crate::dto_alerts::{
-    AlertEventDto, COST_PERIODS, KINDS, RuleDto, WebhookDto, kind_label,
-};
+use crate::dto_alerts::{AlertEventDto, COST_PERIODS, KINDS, RuleDto, WebhookDto, kind_label};
 use crate::dto_insight::short_time;
 use crate::dto_limits::dollars_text;
 use crate::error::AppError;
@@ -308,24 +306,27 @@ fn RuleCard(
                             hint="1–100." error />
                     </Show>
                     <Show when=move || is("budget_threshold") || is("budget_exhausted")>
-                        <div class="field">
-                            <label for="field-limit_id">"Budget"</label>
-                            <select id="field-limit_id" name="limit_id"
-                                on:change=move |ev| form.limit_id.set(event_target_value(&ev))>
-                                <option value="" prop:selected=move || form.limit_id.get().is_empty()>"Any budget"</option>
-                                <Transition fallback=|| ()>
-                                    {move || Suspend::new(async move {
-                                        limits.await.unwrap_or_default().into_iter().map(|l| {
-                                            let value = l.id.to_string();
-                                            let mine = value.clone();
-                                            view! {
-                                                <option value=value prop:selected=move || form.limit_id.get() == mine>{l.label}</option>
-                                            }
-                                        }).collect_view()
-                                    })}
-                                </Transition>
-                            </select>
-                        </div>
+                        <Transition fallback=|| view! { <p class="muted small">"Loading budgets…"</p> }>
+                            {move || Suspend::new(async move {
+                                let list = limits.await.unwrap_or_default();
+                                view! {
+                                    <div class="field">
+                                        <label for="field-limit_id">"Budget"</label>
+                                        <select id="field-limit_id" name="limit_id"
+                                            on:change=move |ev| form.limit_id.set(event_target_value(&ev))>
+                                            <option value="" prop:selected=move || form.limit_id.get().is_empty()>"Any budget"</option>
+                                            {list.into_iter().map(|l| {
+                                                let value = l.id.to_string();
+                                                let mine = value.clone();
+                                                view! {
+                                                    <option value=value prop:selected=move || form.limit_id.get() == mine>{l.label}</option>
+                                                }
+                                            }).collect_view()}
+                                        </select>
+                                    </div>
+                                }
+                            })}
+                        </Transition>
                     </Show>
                     <Show when=move || is("cost_above")>
                         <AlertInput label="Amount in dollars" name="amount_usd" value=form.amount

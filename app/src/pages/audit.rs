@@ -7,50 +7,24 @@ use crate::api::audit::{AuditSetRetention, audit_list, audit_retention, audit_ve
 use crate::components::form::{Field, FormError, last_error};
 use crate::components::layout::{PageHeader, use_me};
 use crate::components::toast::use_toasts;
-use crate::dto_audit::{AuditEntryDto, AuditPageDto, OUTCOMES};
+use crate::dto_audit::{AuditEntryDto, AuditFilters, AuditPageDto, OUTCOMES};
 use crate::pages::NotAllowed;
 
 /// Columns of the entries table.
 const COLUMNS: &str = "6";
 
-/// The filters as applied (text as typed; empty: any).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct AuditFilters {
-    pub actor: String,
-    pub action: String,
-    pub target_kind: String,
-    pub target_id: String,
-    pub outcome: String,
-    pub from: String,
-    pub to: String,
-}
-
-impl AuditFilters {
-    fn pairs(&self) -> [(&'static str, &str); 7] {
-        [
-            ("actor", &self.actor),
-            ("action", &self.action),
-            ("targetKind", &self.target_kind),
-            ("targetId", &self.target_id),
-            ("outcome", &self.outcome),
-            ("from", &self.from),
-            ("to", &self.to),
-        ]
-    }
-
-    /// The CSV export's address for these filters.
-    pub fn export_href(&self) -> String {
-        let query: Vec<String> = self
-            .pairs()
-            .iter()
-            .filter(|(_, v)| !v.trim().is_empty())
-            .map(|(k, v)| format!("{k}={}", encode(v.trim())))
-            .collect();
-        if query.is_empty() {
-            "/api/admin/audit/export.csv".to_owned()
-        } else {
-            format!("/api/admin/audit/export.csv?{}", query.join("&"))
-        }
+/// The CSV export's address for these filters.
+fn export_href(filters: &AuditFilters) -> String {
+    let query: Vec<String> = filters
+        .pairs()
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| format!("{k}={}", encode(v.trim())))
+        .collect();
+    if query.is_empty() {
+        "/api/admin/audit/export.csv".to_owned()
+    } else {
+        format!("/api/admin/audit/export.csv?{}", query.join("&"))
     }
 }
 
@@ -65,11 +39,6 @@ fn encode(value: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
-}
-
-fn given(value: &str) -> Option<String> {
-    let value = value.trim();
-    (!value.is_empty()).then(|| value.to_owned())
 }
 
 #[component]
@@ -94,7 +63,7 @@ pub fn AuditPage() -> impl IntoView {
                 <div class="card-head row">
                     <h2>"Entries"</h2>
                     <span class="spacer"></span>
-                    <a class="btn btn-sm" href=move || applied.get().export_href() download="keygate-audit.csv">"Export CSV"</a>
+                    <a class="btn btn-sm" href=move || export_href(&applied.get()) download="keygate-audit.csv">"Export CSV"</a>
                 </div>
                 <FilterForm applied generation cursors />
                 <div class="table-wrap">
@@ -219,22 +188,7 @@ fn AuditChunk(
     before: Option<i64>,
     cursors: RwSignal<Vec<Option<i64>>>,
 ) -> impl IntoView {
-    let page = Resource::new(
-        || (),
-        move |_| {
-            let f = filters.clone();
-            audit_list(
-                given(&f.actor),
-                given(&f.action),
-                given(&f.target_kind),
-                given(&f.target_id),
-                given(&f.outcome),
-                given(&f.from),
-                given(&f.to),
-                before,
-            )
-        },
-    );
+    let page = Resource::new(|| (), move |_| audit_list(filters.clone(), before));
     view! {
         <Suspense fallback=|| view! { <tbody><tr><td colspan=COLUMNS class="muted">"Loading entries…"</td></tr></tbody> }>
             {move || Suspend::new(async move {
@@ -345,11 +299,11 @@ mod tests {
             ..AuditFilters::default()
         };
         assert_eq!(
-            filters.export_href(),
+            export_href(&filters),
             "/api/admin/audit/export.csv?actor=ada%40example.com&action=provider_key.%2A"
         );
         assert_eq!(
-            AuditFilters::default().export_href(),
+            export_href(&AuditFilters::default()),
             "/api/admin/audit/export.csv"
         );
     }
