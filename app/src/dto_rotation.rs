@@ -36,8 +36,8 @@ pub struct RotationStateDto {
 }
 
 /// A rotation's result. For provider keys both keys are masked; for Keygate keys `new_key`
-/// is the new key itself, shown this once.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// is the new key itself, shown this once (`Debug` leaves it out).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RotatedDto {
     pub old_key: String,
     pub new_key: String,
@@ -56,11 +56,28 @@ pub struct DeliveryDto {
     pub created_at: String,
 }
 
-/// A revealed delivery: the new key, this once.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A revealed delivery: the new key, this once (`Debug` leaves it out).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RevealedDeliveryDto {
     pub delivery: DeliveryDto,
     pub key: String,
+}
+
+impl std::fmt::Debug for RotatedDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RotatedDto")
+            .field("old_key", &self.old_key)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for RevealedDeliveryDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RevealedDeliveryDto")
+            .field("delivery", &self.delivery)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A Keygate key that acts as the viewer (they may rotate it themselves).

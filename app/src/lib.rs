@@ -10,9 +10,9 @@ pub mod dto_admin;
 pub mod dto_alerts;
 pub mod dto_audit;
 pub mod dto_insight;
-pub mod dto_rotation;
 pub mod dto_limits;
 pub mod dto_mfa;
+pub mod dto_rotation;
 pub mod error;
 pub mod pages;
 #[cfg(feature = "ssr")]

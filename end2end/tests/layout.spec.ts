@@ -16,6 +16,7 @@ test('every signed-in page fits a 360 px wide screen without sideways scrolling'
     ['/org-keys', 'Organization keys'],
     ['/usage', 'Usage'],
     ['/personas', 'Personas'],
+    ['/audit', 'Audit'],
   ] as const) {
     await gotoHydrated(page, path);
     await expect(heading(page, title)).toBeVisible();
@@ -30,5 +31,6 @@ test('pages say what they will hold and carry a title', async ({ page }) => {
   await expect(page).toHaveTitle('Usage · Keygate');
   await expect(heading(page, 'Usage')).toBeVisible();
   await gotoHydrated(page, '/audit');
-  await expect(page.getByRole('heading', { name: 'No audit events yet' })).toBeVisible();
+  await expect(page).toHaveTitle('Audit · Keygate');
+  await expect(page.getByTestId('chain-status')).toHaveText(/^Chain verified: \d+ entries$/);
 });

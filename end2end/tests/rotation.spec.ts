@@ -1,6 +1,7 @@
 // Key rotation in the UI: a Keygate key's rotation schedule (with its next due time) set on
 // the project page, then a manual rotation whose new key is shown once while the old key
-// keeps working during the grace period.
+// keeps working during the grace period; a provider key rotated through its dialog, refused
+// when the provider refuses the new secret.
 import { expect, test, type APIRequestContext, type Page } from './fixtures';
 import { BASE_URL, OWNER, gotoHydrated, signIn, waitForHydration } from './helpers';
 
@@ -102,4 +103,43 @@ test('an admin schedules a Keygate key rotation, rotates the key and sees the ne
   // Reloading never shows the new key again.
   await gotoHydrated(page, page.url());
   expect(await page.content()).not.toContain(fresh);
+});
+
+test('an admin rotates a provider key: a refused secret changes nothing, an accepted one switches', async ({ page }) => {
+  const suffix = Date.now().toString(36);
+  const project = `Provider rotation ${suffix}`;
+  const name = `Rotating OpenAI ${suffix}`;
+  await signIn(page, OWNER.email, OWNER.password);
+  await createProjectAndOpen(page, project);
+  await addProviderKey(page, name, suffix);
+
+  const row = page.getByRole('row').filter({ hasText: name }).first();
+  await row.getByRole('button', { name: 'Rotation', exact: true }).click();
+  const panel = page.getByRole('region', { name: `Rotation of ${name}`, exact: true });
+  await expect(panel.getByText('Never rotated.')).toBeVisible();
+  await panel.getByRole('button', { name: 'Rotate…', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: 'Rotate provider key' });
+
+  // The provider refuses the new secret: the dialog says so and the key keeps its secret.
+  await dialog.getByLabel('New secret', { exact: true }).fill(`sk-proj-refused-${suffix}-0000wxyz`);
+  await dialog.getByRole('button', { name: 'Verify and rotate', exact: true }).click();
+  await expect(dialog.getByRole('alert')).toContainText('not rotated');
+  await expect(row).toContainText('…abcd');
+
+  await dialog.getByLabel('New secret', { exact: true }).fill(`sk-proj-VALID-new-${suffix}-0000wxyz`);
+  await dialog.getByLabel('Grace period (hours)', { exact: true }).fill('1');
+  await dialog.getByRole('button', { name: 'Verify and rotate', exact: true }).click();
+  await expect(page.getByRole('status')).toContainText('Rotated to sk-proj-…wxyz');
+  await expect(dialog).toBeHidden();
+  const history = panel.getByRole('table', { name: 'Rotation history', exact: true });
+  await expect(history.getByRole('row')).toHaveCount(3);
+  await expect(history).toContainText('failed');
+  await expect(history).toContainText('success');
+  await expect(panel.locator('.previous-until')).toContainText('The previous key still works until');
+
+  // A schedule on a provider key shows its next due time too; the page has no hydration errors.
+  await panel.getByLabel('Rotation schedule', { exact: true }).fill('0 3 1 * *');
+  await panel.getByRole('button', { name: 'Save schedule', exact: true }).click();
+  await expect(panel.locator('.next-rotation')).toContainText(/Next rotation: \d{4}-\d{2}-01 03:00 UTC/);
+  await gotoHydrated(page, '/keys');
 });

@@ -315,9 +315,18 @@ async fn quarantined_keys_alert_and_resolve(backend: Backend) {
 async fn rules_are_validated_and_for_admins(backend: Backend) {
     let gw = Gateway::start(backend).await;
     for (body, message) in [
-        (json!({"name": "x", "kind": "budget_threshold"}), "percentage"),
-        (json!({"name": "x", "kind": "nonsense"}), "Unknown alert kind"),
-        (json!({"name": " ", "kind": "key_quarantined"}), "Name the rule"),
+        (
+            json!({"name": "x", "kind": "budget_threshold"}),
+            "percentage",
+        ),
+        (
+            json!({"name": "x", "kind": "nonsense"}),
+            "Unknown alert kind",
+        ),
+        (
+            json!({"name": " ", "kind": "key_quarantined"}),
+            "Name the rule",
+        ),
         (
             json!({"name": "x", "kind": "key_quarantined", "inApp": false}),
             "Send the alert somewhere",

@@ -252,7 +252,10 @@ async fn provider_key_budgets_take_the_key_out_of_rotation(backend: Backend) {
     // Seed 004's key usage reports the budget: current, limit, unit and reset time.
     let usage = json_of(
         gw.owner
-            .get(gw.app.url(&format!("/api/admin/api-keys/{provider_key}/usage")))
+            .get(
+                gw.app
+                    .url(&format!("/api/admin/api-keys/{provider_key}/usage")),
+            )
             .send()
             .await
             .unwrap(),

@@ -417,6 +417,35 @@ async fn recovery_codes_can_be_replaced_and_mfa_turned_off(backend: Backend) {
     app.finish().await;
 }
 
+async fn an_admin_resets_a_lost_second_factor_with_the_cli(backend: Backend) {
+    let (app, owner) = spawn_with_owner(backend).await;
+    let res = app
+        .create_user(&owner, "Mia", "mia@acme.test", "member", PASSWORD)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let mia = app.signed_in("mia@acme.test", PASSWORD).await;
+    enrol(&app, &mia).await;
+    assert_eq!(
+        app.login_status("mia@acme.test", PASSWORD).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let text = common::cli::ok(&app, &["user", "reset-mfa", "mia@acme.test"], "");
+    assert!(
+        text.contains("Turned off two-factor authentication"),
+        "{text}"
+    );
+    assert_eq!(
+        app.login_status("mia@acme.test", PASSWORD).await,
+        StatusCode::OK
+    );
+    let again = common::cli::json_ok(&app, &["user", "reset-mfa", "mia@acme.test", "--json"], "");
+    assert_eq!(again["wasEnabled"], false);
+    let reset = audit_actions(&app, &owner, "mfa.disable").await;
+    assert_eq!(reset.len(), 1);
+    assert_eq!(reset[0]["actor"], "cli");
+    app.finish().await;
+}
+
 on_both_databases!(
     enrolment_then_sign_in_needs_the_code,
     wrong_codes_are_throttled_like_passwords,
@@ -424,4 +453,5 @@ on_both_databases!(
     the_organization_can_require_enrolment,
     a_reveal_needs_a_recent_code,
     recovery_codes_can_be_replaced_and_mfa_turned_off,
+    an_admin_resets_a_lost_second_factor_with_the_cli,
 );

@@ -209,7 +209,11 @@ pub async fn deliveries_reveal(id: i32) -> Result<RevealedDeliveryDto, AppError>
     let (user, _) = ssr::require_user().await?;
     let (pending, secret) =
         domain::rotation::delivery::reveal(&state, &user, id, &ssr::client_info()).await?;
-    tracing::info!(actor = user.id, virtual_key_id = pending.key_id, "rotated key revealed");
+    tracing::info!(
+        actor = user.id,
+        virtual_key_id = pending.key_id,
+        "rotated key revealed"
+    );
     Ok(RevealedDeliveryDto {
         delivery: pending.into(),
         key: secret.expose_secret().to_owned(),
@@ -224,8 +228,5 @@ pub async fn own_keygate_keys() -> Result<Vec<OwnKeygateKeyDto>, AppError> {
     let (user, _) = ssr::require_user().await?;
     let now = chrono::Utc::now();
     let keys = domain::rotation::virtual_keys::acting_as(&state.db, &user).await?;
-    Ok(keys
-        .iter()
-        .map(|k| OwnKeygateKeyDto::new(k, now))
-        .collect())
+    Ok(keys.iter().map(|k| OwnKeygateKeyDto::new(k, now)).collect())
 }

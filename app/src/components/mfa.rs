@@ -138,34 +138,36 @@ fn Enabled(
     let regenerate_error = last_error(regenerate.value());
     let disable_error = last_error(disable.value());
     view! {
-        <p><span class="badge badge-active">"On"</span>" since "{since}". "
-            {format!("{left} recovery code{} left.", if left == 1 { "" } else { "s" })}</p>
-        <h3>"Recovery codes"</h3>
-        <p class="muted">"New codes replace the old ones. Enter a current code from your app."</p>
-        <ActionForm action=regenerate attr:class="form-inline">
-            <Field label="Authenticator code" name="code" autocomplete="one-time-code" error=regenerate_error />
-            <div class="form-actions">
-                <button type="submit" class="btn" disabled=move || regenerate.pending().get()>"New recovery codes"</button>
-            </div>
-        </ActionForm>
-        <FormError error=regenerate_error />
-        {if status.org_requires {
-            view! { <p class="muted">"Your organization requires two-factor authentication, so it cannot be turned off."</p> }.into_any()
-        } else {
-            view! {
-                <h3>"Turn off"</h3>
-                <ActionForm action=disable attr:class="form-inline">
-                    <Field label="Current code or password" name="credential" kind="password"
-                        autocomplete="off" error=disable_error />
-                    <div class="form-actions">
-                        <button type="submit" class="btn btn-danger-outline" disabled=move || disable.pending().get()>
-                            "Turn off two-factor authentication"
-                        </button>
-                    </div>
-                </ActionForm>
-                <FormError error=disable_error />
-            }.into_any()
-        }}
+        <div class="stack">
+            <p><span class="badge badge-active">"On"</span>" since "{since}". "
+                {format!("{left} recovery code{} left.", if left == 1 { "" } else { "s" })}</p>
+            <h3>"Recovery codes"</h3>
+            <p class="muted">"New codes replace the old ones. Enter a current code from your app."</p>
+            <ActionForm action=regenerate attr:class="form-inline mfa-form">
+                <Field label="Authenticator code" name="code" autocomplete="one-time-code" error=regenerate_error />
+                <div class="form-actions">
+                    <button type="submit" class="btn" disabled=move || regenerate.pending().get()>"New recovery codes"</button>
+                </div>
+            </ActionForm>
+            <FormError error=regenerate_error />
+            {if status.org_requires {
+                view! { <p class="muted">"Your organization requires two-factor authentication, so it cannot be turned off."</p> }.into_any()
+            } else {
+                view! {
+                    <h3>"Turn off"</h3>
+                    <ActionForm action=disable attr:class="form-inline mfa-form">
+                        <Field label="Current code or password" name="credential" kind="password"
+                            autocomplete="off" error=disable_error />
+                        <div class="form-actions">
+                            <button type="submit" class="btn btn-danger-outline" disabled=move || disable.pending().get()>
+                                "Turn off two-factor authentication"
+                            </button>
+                        </div>
+                    </ActionForm>
+                    <FormError error=disable_error />
+                }.into_any()
+            }}
+        </div>
     }
 }
 

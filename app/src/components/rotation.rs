@@ -21,7 +21,10 @@ use crate::dto_rotation::{RotationDto, RotationStateDto};
 
 /// `2026-01-01T03:00:00+00:00` → `2026-01-01 03:00 UTC`.
 pub fn utc_time(rfc3339: &str) -> String {
-    format!("{} UTC", rfc3339.get(..16).unwrap_or(rfc3339).replace('T', " "))
+    format!(
+        "{} UTC",
+        rfc3339.get(..16).unwrap_or(rfc3339).replace('T', " ")
+    )
 }
 
 /// "Rotation overdue since …" for a provider key whose schedule fell due.

@@ -309,19 +309,27 @@ fn RuleCard(
                         <Transition fallback=|| view! { <p class="muted small">"Loading budgets…"</p> }>
                             {move || Suspend::new(async move {
                                 let list = limits.await.unwrap_or_default();
+                                // All options come from one closure: a static option next to
+                                // a dynamic list inside <select> does not hydrate.
+                                let options = move || {
+                                    let list = list.clone();
+                                    view! {
+                                        <option value="" prop:selected=move || form.limit_id.get().is_empty()>"Any budget"</option>
+                                        {list.into_iter().map(|l| {
+                                            let value = l.id.to_string();
+                                            let mine = value.clone();
+                                            view! {
+                                                <option value=value prop:selected=move || form.limit_id.get() == mine>{l.label}</option>
+                                            }
+                                        }).collect_view()}
+                                    }
+                                };
                                 view! {
                                     <div class="field">
                                         <label for="field-limit_id">"Budget"</label>
                                         <select id="field-limit_id" name="limit_id"
                                             on:change=move |ev| form.limit_id.set(event_target_value(&ev))>
-                                            <option value="" prop:selected=move || form.limit_id.get().is_empty()>"Any budget"</option>
-                                            {list.into_iter().map(|l| {
-                                                let value = l.id.to_string();
-                                                let mine = value.clone();
-                                                view! {
-                                                    <option value=value prop:selected=move || form.limit_id.get() == mine>{l.label}</option>
-                                                }
-                                            }).collect_view()}
+                                            {options}
                                         </select>
                                     </div>
                                 }

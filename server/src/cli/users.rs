@@ -1,4 +1,4 @@
-//! `keygate user create|list|delete`. Keygate never erases a user (their keys' history names
+//! `keygate user create|list|delete|reset-mfa`. Keygate never erases a user (their keys' history names
 //! them): `delete` disables the account.
 
 use domain::accounts::users::{self, NewUser};
@@ -96,6 +96,39 @@ pub async fn run(config: &Config, command: &UserCommand) -> Result<(), String> {
                     "Disabled user {} (id {}): they can no longer sign in and their sessions have \
                      ended. Users are never erased, so their history stays.",
                     updated.email, updated.id
+                );
+            }
+            Ok(())
+        }
+        UserCommand::ResetMfa { user, acting, json } => {
+            let (state, admin) = open(config, acting).await?;
+            let target = resolve(&state.db, &admin, user).await?;
+            let was_enabled = domain::mfa::is_enabled(&state.db, target.id)
+                .await
+                .map_err(fail)?;
+            domain::mfa::store::remove(&state.db, target.id)
+                .await
+                .map_err(fail)?;
+            if was_enabled {
+                let entry = cli_entry(target.org_id, "mfa.disable")
+                    .user(&target)
+                    .detail(json!({ "reset_by": admin.user().email }));
+                domain::audit::record(&state.db, entry).await;
+            }
+            if *json {
+                return print_json(
+                    &json!({ "user": user_json(&target), "wasEnabled": was_enabled }),
+                );
+            }
+            if was_enabled {
+                println!(
+                    "Turned off two-factor authentication for {} (id {}).",
+                    target.email, target.id
+                );
+            } else {
+                println!(
+                    "{} (id {}) had no two-factor authentication.",
+                    target.email, target.id
                 );
             }
             Ok(())

@@ -346,6 +346,18 @@ pub enum UserCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Turn off a user's two-factor authentication (they lost their device and their recovery
+    /// codes). They sign in with their password again and can set it up anew; when their
+    /// organization requires it, they must.
+    ResetMfa {
+        /// The user's id or e-mail address.
+        user: String,
+        #[command(flatten)]
+        acting: ActingAs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
