@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use chrono::{Duration, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, Set, TransactionTrait as _};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Set, TransactionTrait as _};
 
 use super::append::{append_locked, lock_head};
 use super::*;
@@ -13,17 +13,18 @@ async fn database() -> (tempfile::TempDir, DatabaseConnection, i32) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("a.db").display());
     let db = crate::db::connect_and_migrate(&url).await.unwrap();
-    let org = organization::ActiveModel {
+    // Columns other features add later keep their database defaults.
+    let org = organization::Entity::insert(organization::ActiveModel {
         name: Set("Acme".into()),
         auto_create_users: Set(false),
         audit_retention_days: Set(365),
         created_at: Set(Utc::now()),
         ..Default::default()
-    }
-    .insert(&db)
+    })
+    .exec(&db)
     .await
     .unwrap();
-    (dir, db, org.id)
+    (dir, db, org.last_insert_id)
 }
 
 fn entry(org: i32, action: &str) -> Entry {
