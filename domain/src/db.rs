@@ -27,12 +27,21 @@ pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, Domain
                 .synchronous(SqliteSynchronous::Normal)
                 .create_if_missing(true)
         });
-    let db = Database::connect(options)
-        .await
-        .map_err(|e| DomainError::internal("could not connect to the database", e))?;
-    Migrator::up(&db, None).await.map_err(|e| {
+    let connect = || async {
+        Database::connect(options.clone())
+            .await
+            .map_err(|e| DomainError::internal("could not connect to the database", e))
+    };
+    let migrating = connect().await?;
+    Migrator::up(&migrating, None).await.map_err(|e| {
         tracing::error!(error = %e, "database migration failed");
         DomainError::internal("database migration failed", e)
     })?;
-    Ok(db)
+    // Serve from fresh connections: a pooled SQLite connection that cached a statement before
+    // a migration added columns can return rows without them.
+    migrating
+        .close()
+        .await
+        .map_err(|e| DomainError::internal("could not close the migration pool", e))?;
+    connect().await
 }
