@@ -274,6 +274,9 @@ pub struct VirtualKeyDto {
     pub rotation_schedule: Option<String>,
     #[serde(default)]
     pub next_rotation_at: Option<String>,
+    /// IP addresses / CIDR blocks the key may be used from; empty = anywhere.
+    #[serde(default)]
+    pub allowed_ips: Vec<String>,
 }
 
 /// A project's Keygate keys, newest first, with their counts.
@@ -469,6 +472,7 @@ mod from_domain {
                 month: UsageTotalsDto::default(),
                 rotation_schedule: k.rotation_schedule.clone(),
                 next_rotation_at: k.next_rotation_at.map(|t| t.to_rfc3339()),
+                allowed_ips: domain::virtual_keys::store::allowed_ips_of(k),
             }
         }
     }

@@ -41,6 +41,8 @@ pub struct RuleDto {
     pub days: Option<u32>,
     pub in_app: bool,
     pub webhook_ids: Vec<i32>,
+    /// E-mail recipients.
+    pub email_to: Vec<String>,
     pub enabled: bool,
     /// What the rule watches, in words, e.g. `50% of any budget`.
     pub summary: String,

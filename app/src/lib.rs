@@ -6,6 +6,7 @@
 pub mod api;
 pub mod components;
 pub mod dto;
+pub mod dto_access;
 pub mod dto_admin;
 pub mod dto_alerts;
 pub mod dto_audit;

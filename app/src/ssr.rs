@@ -78,7 +78,10 @@ pub async fn require_recent_mfa(auth: &AuthSession, user: &SessionUser) -> Resul
 pub async fn require_admin() -> Result<(Admin, AuthSession), AppError> {
     let (user, auth) = require_user().await?;
     match Admin::new(user.clone()) {
-        Ok(admin) => Ok((admin, auth)),
+        Ok(admin) => {
+            ensure_admin_network(&user).await?;
+            Ok((admin, auth))
+        }
         Err(err) => {
             let path = use_context::<Parts>()
                 .map(|p| p.uri.path().to_owned())
@@ -89,6 +92,25 @@ pub async fn require_admin() -> Result<(Admin, AuthSession), AppError> {
             audit(entry).await;
             Err(err.into())
         }
+    }
+}
+
+/// Refuses an admin action from outside the organization's admin IP allowlist (audited).
+async fn ensure_admin_network(user: &SessionUser) -> Result<(), AppError> {
+    let state = state()?;
+    match domain::ip_access::ensure_admin_access(&state.db, user.org_id, client_ip()).await {
+        Ok(()) => Ok(()),
+        Err(err @ domain::DomainError::Forbidden(_)) => {
+            let path = use_context::<Parts>()
+                .map(|p| p.uri.path().to_owned())
+                .unwrap_or_default();
+            let entry = audit_entry(user, "access.denied")
+                .outcome(domain::audit::Outcome::Denied)
+                .detail(serde_json::json!({ "path": path, "reason": "ip_allowlist" }));
+            audit(entry).await;
+            Err(err.into())
+        }
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -120,12 +142,17 @@ pub async fn audit(entry: domain::audit::Entry) {
     }
 }
 
-/// The peer address of this request (Keygate does not trust forwarding headers by default).
+/// The client address of this request: the peer, or what a trusted reverse proxy forwarded
+/// (resolved once by the server's outermost layer).
 pub fn client_ip() -> Option<IpAddr> {
-    use_context::<Parts>()?
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip())
+    let parts = use_context::<Parts>()?;
+    match parts.extensions.get::<domain::ip_access::ClientAddr>() {
+        Some(addr) => addr.0,
+        None => parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip().to_canonical()),
+    }
 }
 
 /// Signs `user` in (cycling the session id).

@@ -80,4 +80,6 @@ pub struct AppState {
     pub sessions: SessionPolicy,
     /// The proxy's caches, key health and ledger writer.
     pub gateway: Arc<crate::gateway::Gateway>,
+    /// Where alert e-mails are sent from; `None` when SMTP is not configured.
+    pub mailer: Option<Arc<crate::alerts::smtp::Mailer>>,
 }

@@ -3,47 +3,12 @@
 // until it is marked read.
 import { expect, test, type APIRequestContext, type Page } from './fixtures';
 import { BASE_URL, OWNER, gotoHydrated, heading, signIn, waitForHydration } from './helpers';
+import { addProviderKey, chat, createProjectAndOpen, generateToken, validOpenAiKey } from './projects-helpers';
 
 /** Tokens the fake provider reports for every chat answer (11 in + 7 out). */
 const ANSWER_TOKENS = 18;
 /** One answer (18 tokens) is 60% of this budget: over the rule's 50%, and admitted. */
 const BUDGET_TOKENS = 30;
-
-async function createProjectAndOpen(page: Page, project: string): Promise<void> {
-  await gotoHydrated(page, '/projects');
-  await page.getByLabel('Project name', { exact: true }).fill(project);
-  await page.getByRole('button', { name: 'Create project', exact: true }).click();
-  await expect(page.getByRole('status')).toContainText(`Project ${project} created`);
-  await page.getByRole('row').filter({ hasText: project }).getByRole('link', { name: project }).click();
-  await waitForHydration(page);
-  await expect(page.getByRole('heading', { name: project })).toBeVisible();
-}
-
-async function addProviderKey(page: Page, name: string, suffix: string): Promise<void> {
-  await page.getByLabel('Provider', { exact: true }).selectOption('openai');
-  await page.getByLabel('Name', { exact: true }).fill(name);
-  await page.getByLabel('API key', { exact: true }).fill(`sk-proj-VALID-e2e-${suffix}-0000abcd`);
-  await page.getByRole('button', { name: 'Add key', exact: true }).click();
-  await expect(page.getByRole('status')).toContainText(`Key ${name} added`);
-}
-
-async function generateToken(page: Page, name: string): Promise<string> {
-  const card = page.getByRole('region', { name: 'Keygate keys', exact: true });
-  await card.getByLabel('Token name', { exact: true }).fill(name);
-  await card.getByLabel('Expires after', { exact: true }).selectOption('1h');
-  await card.getByRole('button', { name: 'Generate token', exact: true }).click();
-  await expect(page.getByRole('status')).toContainText(`Token ${name} generated`);
-  const shown = card.getByRole('textbox', { name: /New Keygate key/ });
-  await expect(shown).toHaveValue(/^sk-proxy-[A-Za-z0-9]{46}$/);
-  return shown.inputValue();
-}
-
-function chat(api: APIRequestContext, secret: string) {
-  return api.post(`${BASE_URL}/v1/chat/completions`, {
-    headers: { Authorization: `Bearer ${secret}` },
-    data: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello' }], max_tokens: 1 },
-  });
-}
 
 /** Sets a monthly hard token budget on a Keygate key on the Limits page. */
 async function setTokenBudget(page: Page, token: string, project: string, tokens: number): Promise<string> {
@@ -66,8 +31,8 @@ test('a budget threshold rule fires, is listed as firing, and rings the bell unt
   const rule = `Half the budget ${suffix}`;
   await signIn(page, OWNER.email, OWNER.password);
   await createProjectAndOpen(page, project);
-  await addProviderKey(page, `OpenAI alerts ${suffix}`, suffix);
-  const secret = await generateToken(page, token);
+  await addProviderKey(page, `OpenAI alerts ${suffix}`, validOpenAiKey(suffix));
+  const secret = await generateToken(page, token, { expiry: '1h' });
   const keyId = await setTokenBudget(page, token, project, BUDGET_TOKENS);
 
   // The rule, made in the UI, watching only this key's budget.
@@ -88,7 +53,7 @@ test('a budget threshold rule fires, is listed as firing, and rings the bell unt
 
   // One answer uses 60% of the budget.
   const api = await playwright.request.newContext();
-  const ok = await chat(api, secret);
+  const ok = await chat(api, secret, { maxTokens: 1 });
   expect(ok.status(), await ok.text()).toBe(200);
   await expect
     .poll(async () => {

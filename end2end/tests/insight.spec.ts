@@ -12,60 +12,15 @@ import {
   uniqueEmail,
   waitForHydration,
 } from './helpers';
-
-/** Create a project on /projects and open its page; returns the page's path. */
-async function createProjectAndOpen(page: Page, project: string): Promise<string> {
-  await gotoHydrated(page, '/projects');
-  await page.getByLabel('Project name', { exact: true }).fill(project);
-  await page.getByRole('button', { name: 'Create project', exact: true }).click();
-  await expect(page.getByRole('status')).toContainText(`Project ${project} created`);
-  await page.getByRole('row').filter({ hasText: project }).getByRole('link', { name: project }).click();
-  await waitForHydration(page);
-  await expect(page.getByRole('heading', { name: project })).toBeVisible();
-  return new URL(page.url()).pathname;
-}
-
-/** On the open project page: an OpenAI key the fake provider accepts. */
-async function addProviderKey(page: Page, suffix: string): Promise<void> {
-  const name = `OpenAI insight ${suffix}`;
-  await page.getByLabel('Provider', { exact: true }).selectOption('openai');
-  await page.getByLabel('Name', { exact: true }).fill(name);
-  await page.getByLabel('API key', { exact: true }).fill(`sk-proj-VALID-e2e-${suffix}-0000abcd`);
-  await page.getByRole('button', { name: 'Add key', exact: true }).click();
-  await expect(page.getByRole('status')).toContainText(`Key ${name} added`);
-}
-
-/** On the open project page: generate a Keygate key (optionally acting as a user, by the
- * option's label); returns the key shown once. */
-async function generateToken(page: Page, name: string, actsAs?: string): Promise<string> {
-  const card = page.getByRole('region', { name: 'Keygate keys', exact: true });
-  await card.getByLabel('Token name', { exact: true }).fill(name);
-  await card.getByLabel('Expires after', { exact: true }).selectOption('1h');
-  if (actsAs) {
-    await card.getByLabel('Acts as user', { exact: true }).selectOption({ label: actsAs });
-  }
-  await card.getByRole('button', { name: 'Generate token', exact: true }).click();
-  await expect(page.getByRole('status')).toContainText(`Token ${name} generated`);
-  const shown = card.getByRole('textbox', { name: /New Keygate key/ });
-  await expect(shown).toHaveValue(/^sk-proxy-[A-Za-z0-9]{46}$/);
-  return shown.inputValue();
-}
-
-/** A program (no cookies) calling the proxy, as an OpenAI SDK would. */
-function chat(api: APIRequestContext, secret: string, headers: Record<string, string> = {}) {
-  return api.post(`${BASE_URL}/v1/chat/completions`, {
-    headers: { Authorization: `Bearer ${secret}`, ...headers },
-    data: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello' }] },
-  });
-}
+import { addProviderKey, chat, createProjectAndOpen, generateToken, validOpenAiKey } from './projects-helpers';
 
 test('a request through the proxy shows on the open usage page without a reload', async ({ page, playwright }) => {
   const suffix = Date.now().toString(36);
   const project = `Live usage ${suffix}`;
   await signIn(page, OWNER.email, OWNER.password);
   await createProjectAndOpen(page, project);
-  await addProviderKey(page, suffix);
-  const secret = await generateToken(page, `Live bot ${suffix}`);
+  await addProviderKey(page, `OpenAI insight ${suffix}`, validOpenAiKey(suffix));
+  const secret = await generateToken(page, `Live bot ${suffix}`, { expiry: '1h' });
 
   await gotoHydrated(page, '/usage');
   await expect(heading(page, 'Usage')).toBeVisible();
@@ -154,9 +109,9 @@ test('a member sees only their own usage', async ({ page, playwright }) => {
   await signIn(page, OWNER.email, OWNER.password);
   await createUser(page, member);
   await createProjectAndOpen(page, project);
-  await addProviderKey(page, suffix);
-  const own = await generateToken(page, `Member bot ${suffix}`, `${member.name} <${member.email}>`);
-  const team = await generateToken(page, `Team bot ${suffix}`);
+  await addProviderKey(page, `OpenAI insight ${suffix}`, validOpenAiKey(suffix));
+  const own = await generateToken(page, `Member bot ${suffix}`, { expiry: '1h', actsAs: `${member.name} <${member.email}>` });
+  const team = await generateToken(page, `Team bot ${suffix}`, { expiry: '1h' });
   const api = await playwright.request.newContext();
   expect((await chat(api, own)).status()).toBe(200);
   expect((await chat(api, team)).status()).toBe(200);
@@ -197,8 +152,8 @@ test('an admin creates a persona, a program uses it, and its analytics count the
   const prompt = 'You are a patient support agent.';
   await signIn(page, OWNER.email, OWNER.password);
   await createProjectAndOpen(page, `Personas ${suffix}`);
-  await addProviderKey(page, suffix);
-  const secret = await generateToken(page, `Persona bot ${suffix}`);
+  await addProviderKey(page, `OpenAI insight ${suffix}`, validOpenAiKey(suffix));
+  const secret = await generateToken(page, `Persona bot ${suffix}`, { expiry: '1h' });
 
   await gotoHydrated(page, '/personas');
   await expect(heading(page, 'Personas')).toBeVisible();
@@ -223,7 +178,7 @@ test('an admin creates a persona, a program uses it, and its analytics count the
   await expect(form.getByLabel('System prompt', { exact: true })).toHaveValue('Another prompt');
 
   const api = await playwright.request.newContext();
-  const ok = await chat(api, secret, { 'X-Keygate-Persona': persona });
+  const ok = await chat(api, secret, { headers: { 'X-Keygate-Persona': persona } });
   expect(ok.status()).toBe(200);
   await api.dispose();
 

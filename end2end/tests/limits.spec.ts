@@ -2,6 +2,7 @@
 // the page (usage bar, "Exhausted"); edited and removed from the table.
 import { expect, test, type APIRequestContext, type Page } from './fixtures';
 import { BASE_URL, OWNER, gotoHydrated, heading, signIn, waitForHydration } from './helpers';
+import { addProviderKey, chat, createProjectAndOpen, generateToken, validOpenAiKey } from './projects-helpers';
 
 /** Tokens the fake provider reports for every chat answer (11 in + 7 out), whatever the
  * request's max_tokens says. */
@@ -14,50 +15,6 @@ const MAX_TOKENS = 1;
  * up to 13 tokens); after them 54 tokens are spent, more than the budget. */
 const BUDGET_TOKENS = 50;
 const ADMITTED = 3;
-
-/** Create a project on /projects and open its page. */
-async function createProjectAndOpen(page: Page, project: string): Promise<void> {
-  await gotoHydrated(page, '/projects');
-  await page.getByLabel('Project name', { exact: true }).fill(project);
-  await page.getByRole('button', { name: 'Create project', exact: true }).click();
-  await expect(page.getByRole('status')).toContainText(`Project ${project} created`);
-  await page.getByRole('row').filter({ hasText: project }).getByRole('link', { name: project }).click();
-  await waitForHydration(page);
-  await expect(page.getByRole('heading', { name: project })).toBeVisible();
-}
-
-/** On the open project page: an OpenAI key the fake provider accepts. */
-async function addProviderKey(page: Page, name: string, suffix: string): Promise<void> {
-  await page.getByLabel('Provider', { exact: true }).selectOption('openai');
-  await page.getByLabel('Name', { exact: true }).fill(name);
-  await page.getByLabel('API key', { exact: true }).fill(`sk-proj-VALID-e2e-${suffix}-0000abcd`);
-  await page.getByRole('button', { name: 'Add key', exact: true }).click();
-  await expect(page.getByRole('status')).toContainText(`Key ${name} added`);
-}
-
-/** On the open project page: generate a Keygate key; returns the key shown once. */
-async function generateToken(page: Page, name: string): Promise<string> {
-  const card = page.getByRole('region', { name: 'Keygate keys', exact: true });
-  await card.getByLabel('Token name', { exact: true }).fill(name);
-  await card.getByLabel('Expires after', { exact: true }).selectOption('1h');
-  await card.getByRole('button', { name: 'Generate token', exact: true }).click();
-  await expect(page.getByRole('status')).toContainText(`Token ${name} generated`);
-  const shown = card.getByRole('textbox', { name: /New Keygate key/ });
-  await expect(shown).toHaveValue(/^sk-proxy-[A-Za-z0-9]{46}$/);
-  return shown.inputValue();
-}
-
-/** A program (no cookies) calling the proxy, as an OpenAI SDK would. */
-function chat(api: APIRequestContext, secret: string) {
-  return api.post(`${BASE_URL}/v1/chat/completions`, {
-    headers: { Authorization: `Bearer ${secret}` },
-    data: {
-      model: 'gpt-4o-mini',
-      messages: [{ role: 'user', content: 'Say hello' }],
-      max_tokens: MAX_TOKENS,
-    },
-  });
-}
 
 function setLimitForm(page: Page) {
   return page.getByRole('region', { name: 'Set a limit', exact: true });
@@ -91,8 +48,8 @@ test('a hard token budget admits exactly what fits, then the proxy refuses and t
   const token = `Budget bot ${suffix}`;
   await signIn(page, OWNER.email, OWNER.password);
   await createProjectAndOpen(page, project);
-  await addProviderKey(page, `OpenAI budget ${suffix}`, suffix);
-  const secret = await generateToken(page, token);
+  await addProviderKey(page, `OpenAI budget ${suffix}`, validOpenAiKey(suffix));
+  const secret = await generateToken(page, token, { expiry: '1h' });
 
   const keyId = await chooseKey(page, token, project);
   const form = setLimitForm(page);
@@ -124,7 +81,7 @@ test('a hard token budget admits exactly what fits, then the proxy refuses and t
 
   const api = await playwright.request.newContext();
   for (let i = 1; i <= ADMITTED; i++) {
-    const ok = await chat(api, secret);
+    const ok = await chat(api, secret, { maxTokens: MAX_TOKENS });
     expect(ok.status(), `request ${i}: ${await ok.text()}`).toBe(200);
     // The ledger settles each request off the request path: wait for it, so the next
     // request is admitted against what was really spent.
@@ -132,7 +89,7 @@ test('a hard token budget admits exactly what fits, then the proxy refuses and t
       .poll(async () => limitUsage(page, keyId), { timeout: 10_000 })
       .toMatchObject({ spentTokens: i * ANSWER_TOKENS, reservedTokens: 0 });
   }
-  const refused = await chat(api, secret);
+  const refused = await chat(api, secret, { maxTokens: MAX_TOKENS });
   expect(refused.status()).toBe(429);
   const body = await refused.json();
   expect(body.error.code).toBe('budget_exceeded');
@@ -158,7 +115,7 @@ test('a hard token budget admits exactly what fits, then the proxy refuses and t
   await expect(page.getByRole('status').filter({ hasText: `Limit saved for ${token}` }).last()).toBeVisible();
   await expect(row).toContainText(`${spent} tokens of 1,000 tokens`);
   await expect(row.getByText('Exhausted', { exact: true })).toHaveCount(0);
-  expect((await chat(api, secret)).status()).toBe(200);
+  expect((await chat(api, secret, { maxTokens: MAX_TOKENS })).status()).toBe(200);
   await api.dispose();
 });
 
@@ -169,8 +126,8 @@ test('a rate limit of one request a minute: headers on the first answer, 429 wit
   const providerKey = `OpenAI rate ${suffix}`;
   await signIn(page, OWNER.email, OWNER.password);
   await createProjectAndOpen(page, project);
-  await addProviderKey(page, providerKey, suffix);
-  const secret = await generateToken(page, token);
+  await addProviderKey(page, providerKey, validOpenAiKey(suffix));
+  const secret = await generateToken(page, token, { expiry: '1h' });
 
   // Provider keys take budgets only: the server says so at the field.
   await gotoHydrated(page, '/limits');
@@ -190,14 +147,14 @@ test('a rate limit of one request a minute: headers on the first answer, 429 wit
   await expect(row).toContainText('No budget');
 
   const api = await playwright.request.newContext();
-  const first = await chat(api, secret);
+  const first = await chat(api, secret, { maxTokens: MAX_TOKENS });
   expect(first.status(), await first.text()).toBe(200);
   const headers = first.headers();
   expect(headers['x-ratelimit-limit-requests']).toBe('1');
   expect(headers['x-ratelimit-remaining-requests']).toBe('0');
   expect(headers['x-ratelimit-reset-requests']).toBeTruthy();
 
-  const second = await chat(api, secret);
+  const second = await chat(api, secret, { maxTokens: MAX_TOKENS });
   expect(second.status()).toBe(429);
   expect(Number(second.headers()['retry-after'])).toBeGreaterThan(0);
   expect((await second.json()).error.code).toBe('requests_rate_limit_exceeded');
@@ -207,6 +164,6 @@ test('a rate limit of one request a minute: headers on the first answer, 429 wit
     .getByRole('button', { name: 'Remove', exact: true }).click();
   await expect(page.getByRole('status').filter({ hasText: `Limit removed for ${token}` })).toBeVisible();
   await expect(row).toHaveCount(0);
-  await expect.poll(async () => (await chat(api, secret)).status(), { timeout: 5_000 }).toBe(200);
+  await expect.poll(async () => (await chat(api, secret, { maxTokens: MAX_TOKENS })).status(), { timeout: 5_000 }).toBe(200);
   await api.dispose();
 });

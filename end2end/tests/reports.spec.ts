@@ -3,46 +3,7 @@
 // per model on the usage page.
 import { expect, test, type APIRequestContext, type Page } from './fixtures';
 import { BASE_URL, OWNER, gotoHydrated, heading, mainNav, signIn, waitForHydration } from './helpers';
-
-/** Create a project on /projects and open its page; returns the page's path. */
-async function createProjectAndOpen(page: Page, project: string): Promise<string> {
-  await gotoHydrated(page, '/projects');
-  await page.getByLabel('Project name', { exact: true }).fill(project);
-  await page.getByRole('button', { name: 'Create project', exact: true }).click();
-  await expect(page.getByRole('status')).toContainText(`Project ${project} created`);
-  await page.getByRole('row').filter({ hasText: project }).getByRole('link', { name: project }).click();
-  await waitForHydration(page);
-  await expect(page.getByRole('heading', { name: project })).toBeVisible();
-  return new URL(page.url()).pathname;
-}
-
-/** On the open project page: an OpenAI key the fake provider accepts. */
-async function addProviderKey(page: Page, suffix: string): Promise<void> {
-  const name = `OpenAI reports ${suffix}`;
-  await page.getByLabel('Provider', { exact: true }).selectOption('openai');
-  await page.getByLabel('Name', { exact: true }).fill(name);
-  await page.getByLabel('API key', { exact: true }).fill(`sk-proj-VALID-e2e-${suffix}-0000abcd`);
-  await page.getByRole('button', { name: 'Add key', exact: true }).click();
-  await expect(page.getByRole('status')).toContainText(`Key ${name} added`);
-}
-
-/** On the open project page: generate a Keygate key; returns the key shown once. */
-async function generateToken(page: Page, name: string): Promise<string> {
-  const card = page.getByRole('region', { name: 'Keygate keys', exact: true });
-  await card.getByLabel('Token name', { exact: true }).fill(name);
-  await card.getByLabel('Expires after', { exact: true }).selectOption('1h');
-  await card.getByRole('button', { name: 'Generate token', exact: true }).click();
-  await expect(page.getByRole('status')).toContainText(`Token ${name} generated`);
-  return card.getByRole('textbox', { name: /New Keygate key/ }).inputValue();
-}
-
-/** A program (no cookies) calling the proxy, as an OpenAI SDK would. */
-function chat(api: APIRequestContext, secret: string, headers: Record<string, string> = {}) {
-  return api.post(`${BASE_URL}/v1/chat/completions`, {
-    headers: { Authorization: `Bearer ${secret}`, ...headers },
-    data: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello' }] },
-  });
-}
+import { addProviderKey, chat, createProjectAndOpen, generateToken, validOpenAiKey } from './projects-helpers';
 
 function currentMonth(): string {
   return new Date().toISOString().slice(0, 7);
@@ -53,8 +14,8 @@ test('the report of the current month counts a proxied request, and its printabl
   const project = `Report ${suffix}`;
   await signIn(page, OWNER.email, OWNER.password);
   await createProjectAndOpen(page, project);
-  await addProviderKey(page, suffix);
-  const secret = await generateToken(page, `Report bot ${suffix}`);
+  await addProviderKey(page, `OpenAI reports ${suffix}`, validOpenAiKey(suffix));
+  const secret = await generateToken(page, `Report bot ${suffix}`, { expiry: '1h' });
   const api = await playwright.request.newContext();
   expect((await chat(api, secret)).status()).toBe(200);
   await api.dispose();
@@ -160,7 +121,7 @@ test('an organization JWT lets an application act for its users until it is revo
   const appUser = `app-user-1-${suffix}`;
   await signIn(page, OWNER.email, OWNER.password);
   await createProjectAndOpen(page, project);
-  await addProviderKey(page, suffix);
+  await addProviderKey(page, `OpenAI reports ${suffix}`, validOpenAiKey(suffix));
 
   await gotoHydrated(page, '/settings');
   const card = page.getByRole('region', { name: 'Organization JWTs', exact: true });
@@ -187,7 +148,7 @@ test('an organization JWT lets an application act for its users until it is revo
 
   // An application calls the proxy for one of its users; unknown users are refused…
   const api = await playwright.request.newContext();
-  const asUser = () => chat(api, jwt, { 'X-User-ID': appUser });
+  const asUser = () => chat(api, jwt, { headers: { 'X-User-ID': appUser } });
   const refused = await asUser();
   expect(refused.status()).toBe(403);
   expect((await refused.json()).error.message).toContain('Unknown X-User-ID');

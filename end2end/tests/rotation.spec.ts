@@ -4,48 +4,14 @@
 // when the provider refuses the new secret.
 import { expect, test, type APIRequestContext, type Page } from './fixtures';
 import { BASE_URL, OWNER, gotoHydrated, signIn, waitForHydration } from './helpers';
-
-/** Create a project on /projects and open its page. */
-async function createProjectAndOpen(page: Page, project: string): Promise<void> {
-  await gotoHydrated(page, '/projects');
-  await page.getByLabel('Project name', { exact: true }).fill(project);
-  await page.getByRole('button', { name: 'Create project', exact: true }).click();
-  await expect(page.getByRole('status')).toContainText(`Project ${project} created`);
-  await page.getByRole('row').filter({ hasText: project }).getByRole('link', { name: project }).click();
-  await waitForHydration(page);
-  await expect(page.getByRole('heading', { name: project })).toBeVisible();
-}
-
-/** On the open project page: an OpenAI key the fake provider accepts. */
-async function addProviderKey(page: Page, name: string, suffix: string): Promise<void> {
-  await page.getByLabel('Provider', { exact: true }).selectOption('openai');
-  await page.getByLabel('Name', { exact: true }).fill(name);
-  await page.getByLabel('API key', { exact: true }).fill(`sk-proj-VALID-rot-${suffix}-0000abcd`);
-  await page.getByRole('button', { name: 'Add key', exact: true }).click();
-  await expect(page.getByRole('status')).toContainText(`Key ${name} added`);
-}
-
-function keygateCard(page: Page) {
-  return page.getByRole('region', { name: 'Keygate keys', exact: true });
-}
-
-/** On the open project page: generate a Keygate key; returns the key shown once. */
-async function generateToken(page: Page, name: string): Promise<string> {
-  const card = keygateCard(page);
-  await card.getByLabel('Token name', { exact: true }).fill(name);
-  await card.getByRole('button', { name: 'Generate token', exact: true }).click();
-  await expect(page.getByRole('status')).toContainText(`Token ${name} generated`);
-  const shown = card.getByRole('textbox', { name: /New Keygate key/ }).first();
-  await expect(shown).toHaveValue(/^sk-proxy-[A-Za-z0-9]{46}$/);
-  return shown.inputValue();
-}
-
-function chat(api: APIRequestContext, secret: string) {
-  return api.post(`${BASE_URL}/v1/chat/completions`, {
-    headers: { Authorization: `Bearer ${secret}` },
-    data: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello' }] },
-  });
-}
+import {
+  addProviderKey,
+  chat,
+  createProjectAndOpen,
+  generateToken,
+  keygateKeys,
+  validOpenAiKey,
+} from './projects-helpers';
 
 test('an admin schedules a Keygate key rotation, rotates the key and sees the new key once', async ({ page, playwright }) => {
   const suffix = Date.now().toString(36);
@@ -53,11 +19,11 @@ test('an admin schedules a Keygate key rotation, rotates the key and sees the ne
   const name = `rotating bot ${suffix}`;
   await signIn(page, OWNER.email, OWNER.password);
   await createProjectAndOpen(page, project);
-  await addProviderKey(page, `Rotation OpenAI ${suffix}`, suffix);
+  await addProviderKey(page, `Rotation OpenAI ${suffix}`, validOpenAiKey(suffix, 'rot'));
   const old = await generateToken(page, name);
 
   // Open the key's rotation panel.
-  const row = keygateCard(page).getByRole('row').filter({ hasText: name });
+  const row = keygateKeys(page).getByRole('row').filter({ hasText: name });
   await row.getByRole('button', { name: 'Rotation', exact: true }).click();
   const panel = page.getByRole('region', { name: `Rotation of ${name}`, exact: true });
   await expect(panel.getByText('No rotation scheduled.')).toBeVisible();
@@ -111,7 +77,7 @@ test('an admin rotates a provider key: a refused secret changes nothing, an acce
   const name = `Rotating OpenAI ${suffix}`;
   await signIn(page, OWNER.email, OWNER.password);
   await createProjectAndOpen(page, project);
-  await addProviderKey(page, name, suffix);
+  await addProviderKey(page, name, validOpenAiKey(suffix, 'rot'));
 
   const row = page.getByRole('row').filter({ hasText: name }).first();
   await row.getByRole('button', { name: 'Rotation', exact: true }).click();

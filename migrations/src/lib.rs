@@ -16,6 +16,9 @@ mod m20261127_000010_governance;
 mod m20261127_000011_key_deliveries;
 mod m20261127_000012_alerts;
 mod m20261127_000013_mfa;
+mod m20261127_000014_ip_allowlists;
+mod m20261127_000015_alert_email;
+mod m20261128_000016_job_leases;
 
 pub struct Migrator;
 
@@ -36,6 +39,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000011_key_deliveries::Migration),
             Box::new(m20261127_000012_alerts::Migration),
             Box::new(m20261127_000013_mfa::Migration),
+            Box::new(m20261127_000014_ip_allowlists::Migration),
+            Box::new(m20261127_000015_alert_email::Migration),
+            Box::new(m20261128_000016_job_leases::Migration),
         ]
     }
 }

@@ -21,6 +21,10 @@ impl std::fmt::Debug for Redacted {
     }
 }
 
+fn parse_trusted_proxies(raw: &str) -> Result<domain::ip_access::IpAllowlist, String> {
+    domain::ip_access::IpAllowlist::parse_text(raw).map_err(|e| e.to_string())
+}
+
 fn parse_redacted(raw: &str) -> Result<Redacted, std::convert::Infallible> {
     Ok(Redacted(raw.to_owned()))
 }
@@ -120,6 +124,10 @@ pub enum Command {
         #[command(subcommand)]
         command: LimitCommand,
     },
+    /// Write a consistent backup of the whole database to a file (not the master key).
+    Backup(BackupArgs),
+    /// Replace the database's data with a backup (`--force` when it already holds data).
+    Restore(RestoreArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -183,6 +191,12 @@ pub struct Config {
     #[arg(long, env = "KEYGATE_ALLOW_PRIVATE_UPSTREAMS", default_value_t = false, action = clap::ArgAction::Set, global = true)]
     pub allow_private_upstreams: bool,
 
+    /// Reverse proxies (IP addresses or CIDR blocks, comma-separated) whose `X-Forwarded-For`
+    /// is believed when they are the TCP peer. Empty (the default): the peer is the client,
+    /// and forwarding headers are ignored — IP allowlists and the audit log see the peer.
+    #[arg(long, env = "KEYGATE_TRUSTED_PROXIES", default_value = "", value_parser = parse_trusted_proxies, global = true)]
+    pub trusted_proxies: domain::ip_access::IpAllowlist,
+
     /// Per-provider base URLs; `None` reads `KEYGATE_<PROVIDER>_BASE_URL` from the environment.
     #[arg(skip)]
     pub upstream_overrides: Option<domain::upstream::Overrides>,
@@ -223,6 +237,23 @@ pub struct Config {
     /// How often the rotation scheduler looks for keys whose rotation schedule fell due.
     #[arg(long, env = "KEYGATE_ROTATION_TICK", default_value = "60s", value_parser = humantime::parse_duration, global = true)]
     pub rotation_tick: Duration,
+
+    /// SMTP server for alert e-mails: `smtp://USER:PASS@HOST:587` (STARTTLS),
+    /// `smtps://USER:PASS@HOST:465` or `smtp://HOST:25?tls=none`. Unset: no e-mail.
+    #[arg(long, env = "KEYGATE_SMTP_URL", hide_env_values = true, value_parser = parse_redacted, global = true)]
+    pub smtp_url: Option<Redacted>,
+
+    /// Sender of alert e-mails, e.g. `Keygate <keygate@example.com>` (needed with the URL).
+    #[arg(long, env = "KEYGATE_SMTP_FROM", global = true)]
+    pub smtp_from: Option<String>,
+
+    /// Bearer token that `/metrics` on the main address requires. Unset: no metrics there.
+    #[arg(long, env = "KEYGATE_METRICS_TOKEN", hide_env_values = true, value_parser = parse_redacted, global = true)]
+    pub metrics_token: Option<Redacted>,
+
+    /// A separate address serving only `/metrics`, without a token (e.g. `127.0.0.1:9464`).
+    #[arg(long, env = "KEYGATE_METRICS_ADDR", global = true)]
+    pub metrics_addr: Option<SocketAddr>,
 
     /// Log format: `text` or `json`. Levels come from RUST_LOG (default `info`).
     #[arg(long, env = "KEYGATE_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"], global = true)]
@@ -274,6 +305,7 @@ impl Config {
             site_root: PathBuf::from("target/site"),
             log_format: "text".into(),
             allow_private_upstreams: false,
+            trusted_proxies: Default::default(),
             upstream_overrides: None,
             fallback_keys: None,
             proxy_max_body_bytes: 20 * 1024 * 1024,
@@ -284,6 +316,10 @@ impl Config {
             proxy_max_attempts: 3,
             rotation_tick: Duration::from_secs(60),
             budget_default_max_tokens: 4096,
+            smtp_url: None,
+            smtp_from: None,
+            metrics_token: None,
+            metrics_addr: None,
         }
     }
 
@@ -307,9 +343,13 @@ mod tests {
         let mut config = Config::for_data_dir("/tmp/x".into());
         config.master_key = Some(Redacted("c2VjcmV0LW1hc3Rlci1rZXk=".into()));
         config.database_url = Some(Redacted("postgres://u:hunter2@db/k".into()));
+        config.smtp_url = Some(Redacted("smtps://mail:swordfish@smtp.acme.test".into()));
+        config.metrics_token = Some(Redacted("metrics-tok-sesame".into()));
         let shown = format!("{config:?}");
         assert!(!shown.contains("c2VjcmV0"));
         assert!(!shown.contains("hunter2"));
+        assert!(!shown.contains("swordfish"));
+        assert!(!shown.contains("sesame"));
     }
 
     #[test]

@@ -3,7 +3,9 @@
 #![recursion_limit = "1024"] // the release (non-erased) view types of the app nest deeply
 
 pub mod cli;
+pub mod client_addr;
 pub mod config;
+pub mod metrics;
 pub mod proxy;
 pub mod rest;
 pub mod router;
@@ -27,6 +29,8 @@ pub struct Server {
     pub setup_token: Option<String>,
     listener: TcpListener,
     router: axum::Router,
+    /// The separate `/metrics` listener (`KEYGATE_METRICS_ADDR`), if configured.
+    metrics: Option<metrics::Listener>,
     rotation_tick: std::time::Duration,
 }
 
@@ -41,14 +45,21 @@ impl Server {
             .local_addr()
             .map_err(|e| StartupError::Other(e.to_string()))?;
         let router = router::build(config, prepared.state.clone());
+        let metrics = metrics::Listener::bind(config, &prepared.state).await?;
         Ok(Self {
             addr,
             state: prepared.state,
             setup_token: prepared.setup_token,
             listener,
             router,
+            metrics,
             rotation_tick: config.rotation_tick,
         })
+    }
+
+    /// Where the separate metrics listener is bound, if there is one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(metrics::Listener::addr)
     }
 
     /// Serves until `shutdown` resolves.
@@ -66,22 +77,36 @@ impl Server {
                 }
             }
         });
+        // Replicas sharing the database run each periodic job on one of them at a time: the
+        // one holding the job's lease (see `domain::jobs`). This id names this process.
+        let instance: std::sync::Arc<str> = uuid::Uuid::new_v4().simple().to_string().into();
+        let lease = |job: &'static str, period: std::time::Duration| {
+            domain::jobs::Lease::new(self.state.db.clone(), job, instance.clone(), period)
+        };
         // Rotates Keygate keys whose schedule fell due, notes due provider keys, and ends
         // grace periods.
+        let rotation_tick = self.rotation_tick.max(std::time::Duration::from_secs(1));
+        let rotation_lease = lease("rotation", rotation_tick);
         let rotations = tokio::spawn(domain::rotation::scheduler::run_forever(
             self.state.clone(),
-            self.rotation_tick.max(std::time::Duration::from_secs(1)),
+            rotation_tick,
+            rotation_lease.clone(),
         ));
-        // Evaluates alert rules and sends webhook deliveries.
+        // Evaluates alert rules and sends webhook and e-mail deliveries.
+        let alerts_lease = lease("alerts", domain::alerts::TICK);
         let alerts = tokio::spawn(domain::alerts::run_forever(
             self.state.clone(),
             domain::alerts::TICK,
+            alerts_lease.clone(),
         ));
         // Deletes audit entries older than each organization's retention, daily.
+        let prune_lease = lease("audit_prune", domain::audit::schedule::PRUNE_EVERY);
         let audit_prune = tokio::spawn(domain::audit::schedule::run_forever(
             self.state.db.clone(),
             domain::audit::schedule::PRUNE_EVERY,
+            prune_lease.clone(),
         ));
+        let metrics = self.metrics.map(metrics::Listener::spawn);
         let result = axum::serve(
             self.listener,
             self.router
@@ -93,6 +118,13 @@ impl Server {
         rotations.abort();
         alerts.abort();
         audit_prune.abort();
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
+        // Another replica takes the jobs over at its next tick rather than after expiry.
+        for lease in [rotation_lease, alerts_lease, prune_lease] {
+            lease.release().await;
+        }
         // Everything proxied so far reaches the ledger before the process exits.
         self.state.gateway.ledger.flush().await;
         result

@@ -118,6 +118,12 @@ async fn main() -> ExitCode {
         Some(Command::Persona { command }) => cli::personas::run(&cli.config, command).await,
         Some(Command::Audit { command }) => cli::audit::run(&cli.config, command).await,
         Some(Command::Limit { command }) => cli::limits::run(&cli.config, command).await,
+        Some(Command::Backup(args)) => {
+            cli::backup::run_backup(&cli.config, &args.out, args.json).await
+        }
+        Some(Command::Restore(args)) => {
+            cli::backup::run_restore(&cli.config, &args.from, args.force, args.json).await
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -72,6 +72,7 @@ pub fn build(config: &Config, state: AppState) -> Router {
     let hsts = config.served_over_https();
 
     let proxy = crate::proxy::router(state.clone());
+    let metrics = crate::metrics::router(config, state.clone());
     let app = Router::new()
         .nest("/api", crate::rest::router())
         .leptos_routes_with_context(
@@ -99,5 +100,9 @@ pub fn build(config: &Config, state: AppState) -> Router {
         }))
         .layer(TraceLayer::new_for_http());
     // The proxy is for programs: no sessions, cookies or page headers on its hot path.
-    proxy.merge(app)
+    // Both learn the client's address from the outermost layer.
+    let trusted = std::sync::Arc::new(config.trusted_proxies.clone());
+    proxy.merge(metrics).merge(app).layer(from_fn(move |req, next| {
+        crate::client_addr::resolve(trusted.clone(), req, next)
+    }))
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use domain::AppState;
+use domain::alerts::smtp::Mailer;
 use domain::fallback::FallbackKeys;
 use domain::password::PasswordHasher;
 use domain::state::{SessionPolicy, SetupGate};
@@ -58,6 +59,8 @@ pub struct Prepared {
 }
 
 pub async fn prepare(config: &Config) -> Result<Prepared, StartupError> {
+    // Settings first: a typo should not wait for the database.
+    let mailer = mailer(config)?;
     create_private_dir(&config.data_dir)?;
     let db = domain::db::connect_and_migrate(&config.database_url())
         .await
@@ -120,8 +123,33 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartupError> {
             idle_timeout: config.session_idle_timeout,
             absolute_lifetime: config.session_lifetime,
         },
+        mailer,
     };
     Ok(Prepared { state, setup_token })
+}
+
+/// The SMTP server for alert e-mails: both settings or neither (then e-mail is off).
+fn mailer(config: &Config) -> Result<Option<Arc<Mailer>>, StartupError> {
+    match (&config.smtp_url, config.smtp_from.as_deref()) {
+        (None, None) => {
+            tracing::info!("alert e-mails are off: KEYGATE_SMTP_URL is not set");
+            Ok(None)
+        }
+        (Some(url), Some(from)) => {
+            let url = secrecy::SecretString::from(url.0.clone());
+            let mailer =
+                Mailer::new(&url, from, &config.public_url()).map_err(StartupError::Other)?;
+            tracing::info!(smtp = %mailer.endpoint(), from = %mailer.sender(), "alert e-mails on");
+            Ok(Some(Arc::new(mailer)))
+        }
+        (Some(_), None) => Err(StartupError::Other(
+            "KEYGATE_SMTP_URL is set but KEYGATE_SMTP_FROM is not: set the sender address too"
+                .into(),
+        )),
+        (None, Some(_)) => Err(StartupError::Other(
+            "KEYGATE_SMTP_FROM is set but KEYGATE_SMTP_URL is not: set the SMTP server too".into(),
+        )),
+    }
 }
 
 /// Creates the data directory readable only by Keygate's user (it holds the key file).

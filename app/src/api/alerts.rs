@@ -34,6 +34,7 @@ fn form_field(err: domain::DomainError, name_field: &str) -> AppError {
                 Some("amount") => Some("amount_usd".to_owned()),
                 Some("windowMinutes") => Some("window_minutes".to_owned()),
                 Some("minRequests") => Some("min_requests".to_owned()),
+                Some("emailTo") => Some("email_to".to_owned()),
                 Some("channels") | Some("webhooks") | None => None,
                 Some(other) => Some(other.to_owned()),
             };
@@ -80,9 +81,10 @@ async fn limit_labels() -> Result<Vec<AlertLimitDto>, AppError> {
 
 #[cfg(feature = "ssr")]
 fn rule_dto(r: domain::entities::alert_rule::Model, limits: &[AlertLimitDto]) -> RuleDto {
-    use domain::alerts::rules::{params_of, webhooks_of};
+    use domain::alerts::rules::{params_of, recipients_of, webhooks_of};
     let p = params_of(&r);
     let webhook_ids = webhooks_of(&r);
+    let email_to = recipients_of(&r);
     let limit = || match p.limit_id {
         Some(id) => limits
             .iter()
@@ -124,6 +126,7 @@ fn rule_dto(r: domain::entities::alert_rule::Model, limits: &[AlertLimitDto]) ->
         days: p.days,
         in_app: r.in_app,
         webhook_ids,
+        email_to,
         enabled: r.enabled,
         summary,
     }
@@ -173,7 +176,7 @@ pub async fn alerts_limits() -> Result<Vec<AlertLimitDto>, AppError> {
 
 /// Creates (`id` 0) or replaces a rule. Numbers come as text (blank: the kind's default);
 /// `amount_usd` is dollars; `limit_id` blank means any budget; `webhook_ids` is a
-/// comma-separated list.
+/// comma-separated list; `email_to` holds addresses separated by commas or new lines.
 #[server(prefix = "/rpc", endpoint = "alerts_rule_save")]
 pub async fn alerts_rule_save(
     id: i32,
@@ -188,6 +191,7 @@ pub async fn alerts_rule_save(
     #[server(default)] days: String,
     #[server(default)] in_app: bool,
     #[server(default)] webhook_ids: String,
+    #[server(default)] email_to: String,
     #[server(default)] enabled: bool,
 ) -> Result<RuleDto, AppError> {
     use crate::ssr;
@@ -250,6 +254,7 @@ pub async fn alerts_rule_save(
         params,
         in_app,
         webhook_ids: webhooks,
+        email_to: domain::alerts::recipients::split(&email_to),
         enabled,
     };
     let now = chrono::Utc::now();
@@ -274,7 +279,7 @@ pub async fn alerts_rule_save(
 #[server(prefix = "/rpc", endpoint = "alerts_rule_enable")]
 pub async fn alerts_rule_enable(id: i32, enabled: bool) -> Result<RuleDto, AppError> {
     use crate::ssr;
-    use domain::alerts::rules::{self, params_of, webhooks_of};
+    use domain::alerts::rules::{self, params_of, recipients_of, webhooks_of};
     use domain::alerts::{RuleInput, RuleKind};
     let state = ssr::state()?;
     let (admin, _) = ssr::require_admin().await?;
@@ -287,6 +292,7 @@ pub async fn alerts_rule_enable(id: i32, enabled: bool) -> Result<RuleDto, AppEr
         params: params_of(&rule),
         in_app: rule.in_app,
         webhook_ids: webhooks_of(&rule),
+        email_to: recipients_of(&rule),
         enabled,
     };
     let saved = rules::update(&state.db, user.org_id, id, input, chrono::Utc::now()).await?;
@@ -339,7 +345,7 @@ pub async fn alerts_events() -> Result<Vec<AlertEventDto>, AppError> {
         .collect())
 }
 
-/// Evaluates every rule now and sends due webhooks; returns (fired, resolved) counts.
+/// Evaluates every rule now and sends due webhooks and e-mails; returns (fired, resolved) counts.
 #[server(prefix = "/rpc", endpoint = "alerts_evaluate")]
 pub async fn alerts_evaluate() -> Result<(usize, usize), AppError> {
     use crate::ssr;
@@ -348,7 +354,16 @@ pub async fn alerts_evaluate() -> Result<(usize, usize), AppError> {
     let now = chrono::Utc::now();
     let done = domain::alerts::evaluate(&state.db, now).await?;
     domain::alerts::webhooks::deliver_due(&state, now).await?;
+    domain::alerts::email::deliver_due(&state, now).await?;
     Ok((done.fired.len(), done.resolved.len()))
+}
+
+/// Whether the server can send alert e-mails (`KEYGATE_SMTP_URL` is set).
+#[server(prefix = "/rpc", endpoint = "alerts_email_ready")]
+pub async fn alerts_email_ready() -> Result<bool, AppError> {
+    let state = crate::ssr::state()?;
+    crate::ssr::require_admin().await?;
+    Ok(state.mailer.is_some())
 }
 
 /// The organization's webhooks.

@@ -1,6 +1,7 @@
 //! Server functions, one file per area. All live under `/rpc/…` so the `/api` prefix stays
 //! the REST API's, with its JSON error format.
 
+pub mod access;
 pub mod account;
 pub mod alerts;
 pub mod audit;

@@ -7,6 +7,15 @@ use leptos::prelude::*;
 use crate::dto::{NewVirtualKeyDto, UsagePeriodsDto, VirtualKeyDto, VirtualKeysDto};
 use crate::error::AppError;
 
+/// Items typed in a form: separated by commas, spaces or new lines.
+#[cfg(feature = "ssr")]
+fn split_list(raw: &str) -> Vec<String> {
+    raw.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|item| !item.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Points the domain's field names at this form's inputs: `name` is `key_name` here (the page
 /// has other forms), and errors without an input of their own (an inactive project, a tampered
 /// expiry or user) belong to the form as a whole.
@@ -19,7 +28,7 @@ fn for_form(err: AppError) -> AppError {
         } => AppError::Validation {
             field: match field.as_str() {
                 "name" => Some("key_name".to_owned()),
-                "models" => Some(field),
+                "models" | "allowed_ips" => Some(field),
                 _ => None,
             },
             message,
@@ -80,6 +89,7 @@ pub async fn virtual_keys_create(
     #[server(default)] expires_in: Option<String>,
     #[server(default)] models: Option<String>,
     #[server(default)] user_id: Option<String>,
+    #[server(default)] allowed_ips: Option<String>,
 ) -> Result<NewVirtualKeyDto, AppError> {
     use crate::ssr;
     use domain::virtual_keys::store::{self, NewVirtualKey};
@@ -102,12 +112,9 @@ pub async fn virtual_keys_create(
         name: key_name,
         expires_in,
         user_id,
-        models: models
-            .unwrap_or_default()
-            .split(|c: char| c == ',' || c.is_whitespace())
-            .map(str::to_owned)
-            .collect(),
+        models: split_list(models.as_deref().unwrap_or_default()),
         persona_id: None,
+        allowed_ips: split_list(allowed_ips.as_deref().unwrap_or_default()),
     };
     let (key, secret) = store::create(&state.db, &admin, input)
         .await
@@ -143,6 +150,27 @@ pub async fn virtual_keys_revoke(id: i32) -> Result<VirtualKeyDto, AppError> {
         virtual_key_id = id,
         "keygate key revoked"
     );
+    Ok(VirtualKeyDto::new(&key, chrono::Utc::now()))
+}
+
+/// Replaces a key's IP allowlist (entries separated by commas or new lines; empty: anywhere).
+#[server(prefix = "/rpc", endpoint = "virtual_keys_set_allowed_ips")]
+pub async fn virtual_keys_set_allowed_ips(
+    id: i32,
+    #[server(default)] allowed_ips: String,
+) -> Result<VirtualKeyDto, AppError> {
+    use crate::ssr;
+    use domain::virtual_keys::store;
+    let state = ssr::state()?;
+    let (admin, _) = ssr::require_admin().await?;
+    let key = store::set_allowed_ips(&state.db, &admin, id, &split_list(&allowed_ips))
+        .await
+        .map_err(|e| for_form(e.into()))?;
+    state.gateway.forget_cached();
+    let entry = ssr::audit_entry(admin.user(), "virtual_key.update")
+        .virtual_key(&key)
+        .detail(serde_json::json!({ "allowedIps": store::allowed_ips_of(&key) }));
+    ssr::audit(entry).await;
     Ok(VirtualKeyDto::new(&key, chrono::Utc::now()))
 }
 

@@ -3,6 +3,7 @@ pub mod charts;
 pub mod confirm;
 pub mod copy;
 pub mod form;
+pub mod ip_allowlist;
 pub mod keys;
 pub mod layout;
 pub mod mfa;

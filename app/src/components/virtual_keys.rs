@@ -7,11 +7,13 @@ use leptos::prelude::*;
 use crate::api::projects::{ProjectsSetActive, projects_get};
 use crate::api::users::users_list;
 use crate::api::virtual_keys::{
-    VirtualKeysCreate, VirtualKeysRevoke, VirtualKeysRevokeAll, project_usage, virtual_keys_list,
+    VirtualKeysCreate, VirtualKeysRevoke, VirtualKeysRevokeAll, VirtualKeysSetAllowedIps,
+    project_usage, virtual_keys_list,
 };
 use crate::components::confirm::ConfirmButton;
 use crate::components::copy::SecretOnce;
 use crate::components::form::{Field, FormError, last_error};
+use crate::components::ip_allowlist::KeyIpAllowlistForm;
 use crate::components::rotation::{RotationPanel, utc_time};
 use crate::components::toast::use_toasts;
 use crate::dto::{UsageTotalsDto, VirtualKeyDto};
@@ -85,6 +87,9 @@ fn GenerateForm(
                 <Field label="Allowed models" name="models" optional=true
                     hint="Optional: patterns separated by commas, like gpt-4o*, claude-*. Empty allows every model."
                     error />
+                <Field label="Allowed IPs" name="allowed_ips" optional=true
+                    hint="Optional: addresses or CIDR blocks separated by commas, like 203.0.113.0/24. Empty allows every address."
+                    error />
                 <div class="field">
                     <label for="virtual-key-user">"Acts as user"</label>
                     <select id="virtual-key-user" name="user_id" aria-describedby="virtual-key-user-hint">
@@ -116,6 +121,7 @@ fn status_badge(status: &str) -> AnyView {
 fn VirtualKeyTable(
     keys: Vec<VirtualKeyDto>,
     revoke: ServerAction<VirtualKeysRevoke>,
+    set_ips: ServerAction<VirtualKeysSetAllowedIps>,
 ) -> impl IntoView {
     view! {
         <div class="table-wrap">
@@ -132,10 +138,13 @@ fn VirtualKeyTable(
                     {keys.into_iter().map(|k| {
                         let id = k.id;
                         let rotating = RwSignal::new(false);
+                        let networking = RwSignal::new(false);
+                        let current_ips = k.allowed_ips.clone();
                         let panel_name = k.name.clone();
                         let can_rotate = k.status == "active";
                         let details = [
                             (!k.models.is_empty()).then(|| format!("Models: {}", k.models.join(", "))),
+                            (!k.allowed_ips.is_empty()).then(|| format!("Only from: {}", k.allowed_ips.join(", "))),
                             k.user_email.clone().map(|email| format!("Acts as {email}")),
                             k.rotation_schedule.as_ref().zip(k.next_rotation_at.as_deref()).map(|(schedule, at)| {
                                 format!("Rotates {schedule}; next {}", utc_time(at))
@@ -160,6 +169,8 @@ fn VirtualKeyTable(
                                 <td class="actions">
                                     <button type="button" class="btn btn-sm" aria-expanded=move || rotating.get().to_string()
                                         on:click=move |_| rotating.update(|r| *r = !*r)>"Rotation"</button>
+                                    <button type="button" class="btn btn-sm" aria-expanded=move || networking.get().to_string()
+                                        on:click=move |_| networking.update(|n| *n = !*n)>"IP allowlist"</button>
                                     {(k.status == "active").then(|| view! {
                                     <ConfirmButton
                                         label="Revoke".to_owned()
@@ -169,6 +180,11 @@ fn VirtualKeyTable(
                                     />
                                 })}</td>
                             </tr>
+                            <Show when=move || networking.get()>
+                                <tr class="detail-row"><td colspan="9">
+                                    <KeyIpAllowlistForm key_id=id current=current_ips.clone() action=set_ips />
+                                </td></tr>
+                            </Show>
                             <Show when=move || rotating.get()>
                                 <tr class="detail-row"><td colspan="9">
                                     <RotationPanel kind="virtual" key_id=id name=panel_name.clone() can_rotate />
@@ -196,12 +212,14 @@ pub fn VirtualKeys(
     let create = ServerAction::<VirtualKeysCreate>::new();
     let revoke = ServerAction::<VirtualKeysRevoke>::new();
     let revoke_all = ServerAction::<VirtualKeysRevokeAll>::new();
+    let set_ips = ServerAction::<VirtualKeysSetAllowedIps>::new();
     let keys = Resource::new(
         move || {
             (
                 create.version().get(),
                 revoke.version().get(),
                 revoke_all.version().get(),
+                set_ips.version().get(),
             )
         },
         move |_| virtual_keys_list(project_id),
@@ -278,7 +296,7 @@ pub fn VirtualKeys(
                         Ok(list) => {
                             let any_active = list.active > 0;
                             view! {
-                                <VirtualKeyTable keys=list.keys revoke />
+                                <VirtualKeyTable keys=list.keys revoke set_ips />
                                 {any_active.then(|| view! {
                                     <div class="form-actions">
                                         <ConfirmButton

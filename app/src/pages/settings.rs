@@ -8,6 +8,7 @@ use crate::api::projects::projects_list;
 use crate::api::tokens::{TokensCreate, TokensRevoke, tokens_list};
 use crate::components::confirm::ConfirmButton;
 use crate::components::form::{Field, FormError, last_error};
+use crate::components::ip_allowlist::AdminIpAllowlist;
 use crate::components::layout::{PageHeader, use_me};
 use crate::components::mfa_prompt::RequireMfaSetting;
 use crate::components::org_jwts::OrgJwts;
@@ -57,6 +58,7 @@ pub fn SettingsPage() -> impl IntoView {
                     org.await.ok().map(|org| view! { <RequireMfaSetting initial=org.require_mfa /> })
                 })}
             </Suspense>
+            <AdminIpAllowlist />
             <ApiTokens />
             <OrgJwts />
         </div>

@@ -1,5 +1,6 @@
-//! Channels: an in-app notification for each of the organization's admins, and a queued,
-//! signed delivery for each of the rule's webhooks (sent by [`super::webhooks::deliver_due`]).
+//! Channels: an in-app notification for each of the organization's admins, a queued,
+//! signed delivery for each of the rule's webhooks (sent by [`super::webhooks::deliver_due`]),
+//! and one queued e-mail to the rule's recipients (sent by [`super::email::deliver_due`]).
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
@@ -110,7 +111,7 @@ async fn send(
         .exec_without_returning(db)
         .await?;
     }
-    Ok(())
+    super::email::queue(db, rule, event, kind, severity, now).await
 }
 
 pub async fn fired(

@@ -92,6 +92,8 @@ pub struct RuleInput {
     pub params: RuleParams,
     pub in_app: bool,
     pub webhook_ids: Vec<i32>,
+    /// E-mail recipients (at most [`super::recipients::MAX_RECIPIENTS`]).
+    pub email_to: Vec<String>,
     pub enabled: bool,
 }
 
@@ -156,10 +158,11 @@ impl RuleInput {
             }
             RuleKind::BudgetExhausted | RuleKind::RotationOverdue | RuleKind::KeyQuarantined => {}
         }
-        if !self.in_app && self.webhook_ids.is_empty() {
+        self.email_to = super::recipients::validate(std::mem::take(&mut self.email_to))?;
+        if !self.in_app && self.webhook_ids.is_empty() && self.email_to.is_empty() {
             return Err(invalid(
                 "channels",
-                "Send the alert somewhere: in-app, a webhook or both.",
+                "Send the alert somewhere: in-app, a webhook or e-mail.",
             ));
         }
         self.webhook_ids.sort_unstable();
@@ -172,6 +175,9 @@ impl RuleInput {
 pub fn params_of(rule: &alert_rule::Model) -> RuleParams {
     serde_json::from_str(&rule.params).unwrap_or_default()
 }
+
+/// A stored rule's e-mail recipients.
+pub use super::email::recipients_of;
 
 /// A stored rule's webhook ids.
 pub fn webhooks_of(rule: &alert_rule::Model) -> Vec<i32> {
@@ -211,6 +217,7 @@ pub async fn create(
         params: Set(serde_json::to_string(&input.params).unwrap_or_else(|_| "{}".into())),
         in_app: Set(input.in_app),
         webhooks: Set(serde_json::to_string(&input.webhook_ids).unwrap_or_else(|_| "[]".into())),
+        email_to: Set(serde_json::to_string(&input.email_to).unwrap_or_else(|_| "[]".into())),
         enabled: Set(input.enabled),
         created_by: Set(actor),
         created_at: Set(now),
@@ -250,6 +257,7 @@ pub async fn update(
     active.in_app = Set(input.in_app);
     active.webhooks =
         Set(serde_json::to_string(&input.webhook_ids).unwrap_or_else(|_| "[]".into()));
+    active.email_to = Set(serde_json::to_string(&input.email_to).unwrap_or_else(|_| "[]".into()));
     active.enabled = Set(input.enabled);
     active.updated_at = Set(now);
     Ok(active.update(db).await?)
@@ -290,6 +298,7 @@ mod tests {
             params,
             in_app: true,
             webhook_ids: vec![],
+            email_to: vec![],
             enabled: true,
         }
     }
@@ -331,6 +340,16 @@ mod tests {
     fn a_rule_must_go_somewhere() {
         let mut quiet = input(RuleKind::KeyQuarantined, RuleParams::default());
         quiet.in_app = false;
-        assert!(quiet.validate().is_err());
+        assert!(quiet.clone().validate().is_err());
+        quiet.email_to = vec![" ops@acme.test ".into()];
+        assert_eq!(quiet.validate().unwrap().email_to, ["ops@acme.test"]);
+    }
+
+    #[test]
+    fn email_recipients_are_checked() {
+        let mut rule = input(RuleKind::KeyQuarantined, RuleParams::default());
+        rule.email_to = vec!["ops@acme.test".into(), "not-an-address".into()];
+        let err = rule.validate().unwrap_err();
+        assert!(err.to_string().contains("not-an-address"), "{err}");
     }
 }

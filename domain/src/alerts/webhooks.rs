@@ -22,7 +22,16 @@ use crate::vault::MasterKey;
 pub const MAX_ATTEMPTS: i32 = 6;
 const BACKOFF_SECS: [i64; 5] = [30, 120, 600, 3600, 6 * 3600];
 /// Deliveries sent per pass (the rest wait for the next tick).
-const BATCH: u64 = 50;
+pub(crate) const BATCH: u64 = 50;
+
+/// How long to wait after the `attempts`-th failed attempt (e-mails use the same schedule).
+pub(crate) fn retry_wait(attempts: i32) -> Duration {
+    let wait = BACKOFF_SECS
+        .get(usize::try_from(attempts - 1).unwrap_or(0))
+        .copied()
+        .unwrap_or(6 * 3600);
+    Duration::seconds(wait)
+}
 
 /// The signing secret of a webhook, as receivers configure it (`whsec_…`).
 pub fn signing_secret(master: &MasterKey, uid: &str) -> Result<String, DomainError> {
@@ -265,11 +274,7 @@ pub async fn deliver_due(
                     active.status = Set("failed".into());
                     report.failed += 1;
                 } else {
-                    let wait = BACKOFF_SECS
-                        .get(usize::try_from(attempts - 1).unwrap_or(0))
-                        .copied()
-                        .unwrap_or(6 * 3600);
-                    active.next_attempt_at = Set(now + Duration::seconds(wait));
+                    active.next_attempt_at = Set(now + retry_wait(attempts));
                     report.retrying += 1;
                 }
             }

@@ -22,11 +22,15 @@ pub async fn prune_all(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u6
 }
 
 /// Prunes now and then every `every`, until the task is dropped.
-pub async fn run_forever(db: DatabaseConnection, every: Duration) {
+pub async fn run_forever(db: DatabaseConnection, every: Duration, lease: crate::jobs::Lease) {
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
-        match prune_all(&db, Utc::now()).await {
+        let now = Utc::now();
+        if !lease.hold(now).await {
+            continue;
+        }
+        match prune_all(&db, now).await {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, "pruned old audit entries"),
             Err(e) => tracing::warn!(error = %e, "could not prune the audit log"),

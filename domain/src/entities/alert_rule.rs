@@ -13,6 +13,8 @@ pub struct Model {
     pub in_app: bool,
     /// JSON array of webhook ids.
     pub webhooks: String,
+    /// JSON array of e-mail addresses (sent when SMTP is configured).
+    pub email_to: String,
     pub enabled: bool,
     pub created_by: Option<i32>,
     pub created_at: ChronoDateTimeUtc,

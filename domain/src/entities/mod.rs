@@ -6,6 +6,8 @@ pub mod api_token;
 pub mod audit_head;
 pub mod audit_log;
 pub mod custom_provider;
+pub mod email_delivery;
+pub mod job_lease;
 pub mod key_delivery;
 pub mod key_rotation;
 pub mod login_throttle;

@@ -14,6 +14,8 @@ pub struct Model {
     pub audit_retention_days: i32,
     /// Members must sign in with a second factor; those without one are sent to enrol.
     pub require_mfa: bool,
+    /// JSON array of CIDR blocks the admin console may be reached from; NULL = anywhere.
+    pub admin_allowed_ips: Option<String>,
     pub created_at: ChronoDateTimeUtc,
 }
 

@@ -31,6 +31,8 @@ pub struct Model {
     /// Cron expression or `every N days`; the key rotates itself when due.
     pub rotation_schedule: Option<String>,
     pub next_rotation_at: Option<ChronoDateTimeUtc>,
+    /// JSON array of CIDR blocks this key may be used from; NULL = anywhere.
+    pub allowed_ips: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

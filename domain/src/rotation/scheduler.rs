@@ -67,13 +67,18 @@ pub async fn run_due(state: &AppState, now: DateTime<Utc>) -> Result<RunReport, 
     Ok(report)
 }
 
-/// Runs [`run_due`] every `tick` until the task is dropped (aborted). Errors are logged.
-pub async fn run_forever(state: AppState, tick: Duration) {
+/// Runs [`run_due`] every `tick` while this replica holds `lease`, until the task is dropped
+/// (aborted). Errors are logged.
+pub async fn run_forever(state: AppState, tick: Duration, lease: crate::jobs::Lease) {
     let mut every = tokio::time::interval(tick);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        if let Err(e) = run_due(&state, Utc::now()).await {
+        let now = Utc::now();
+        if !lease.hold(now).await {
+            continue;
+        }
+        if let Err(e) = run_due(&state, now).await {
             tracing::warn!(error = %e, "the rotation scheduler could not run");
         }
     }

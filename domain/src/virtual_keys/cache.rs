@@ -34,6 +34,8 @@ pub struct Caller {
     pub models: Vec<String>,
     pub persona_id: Option<i32>,
     pub balance_strategy: String,
+    /// Networks this key may be used from (empty: anywhere).
+    pub allowed_ips: crate::ip_access::IpAllowlist,
 }
 
 /// Why a key is refused. `ProjectInactive` answers 403, the rest 401.
@@ -202,6 +204,7 @@ async fn load(db: &DatabaseConnection, digest: &str) -> Result<Lookup, sea_orm::
         models: models_of(&key),
         persona_id: key.persona_id,
         balance_strategy: project.balance_strategy.clone(),
+        allowed_ips: crate::ip_access::IpAllowlist::from_stored(key.allowed_ips.as_deref()),
     };
     Ok(Lookup::Found {
         key: Arc::new(key),
@@ -239,6 +242,7 @@ mod tests {
             previous_expires_at: previous_until,
             rotation_schedule: None,
             next_rotation_at: None,
+            allowed_ips: None,
         };
         Lookup::Found {
             caller: Arc::new(Caller {
@@ -249,6 +253,7 @@ mod tests {
                 models: Vec::new(),
                 persona_id: None,
                 balance_strategy: "least_used".into(),
+                allowed_ips: Default::default(),
             }),
             key: Arc::new(key),
             project_active: true,

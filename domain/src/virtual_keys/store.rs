@@ -12,6 +12,7 @@ use super::input::{parse_expires_in, parse_models};
 use crate::auth::Admin;
 use crate::entities::{user, virtual_key};
 use crate::error::DomainError;
+use crate::ip_access::IpAllowlist;
 use crate::types::parse_text;
 
 /// What an admin asks for.
@@ -25,6 +26,8 @@ pub struct NewVirtualKey {
     pub models: Vec<String>,
     /// The persona applied when a request names none.
     pub persona_id: Option<i32>,
+    /// IP addresses / CIDR blocks the key may be used from; empty = anywhere.
+    pub allowed_ips: Vec<String>,
 }
 
 /// A key's state as users see it.
@@ -84,6 +87,7 @@ pub async fn create(
     )?;
     let expires_in = parse_expires_in(input.expires_in.as_deref().unwrap_or("never"))?;
     let models = parse_models(&input.models)?;
+    let allowed_ips = parse_allowed_ips(&input.allowed_ips)?;
     if let Some(user_id) = input.user_id {
         user::Entity::find_by_id(user_id)
             .filter(user::Column::OrgId.eq(admin.user().org_id))
@@ -127,11 +131,36 @@ pub async fn create(
         expires_at: Set(expires_at),
         revoked_at: Set(None),
         last_used_at: Set(None),
+        allowed_ips: Set(allowed_ips.to_stored()),
         ..Default::default()
     }
     .insert(db)
     .await?;
     Ok((model, secret))
+}
+
+/// The networks stored on a key (empty = anywhere).
+pub fn allowed_ips_of(key: &virtual_key::Model) -> Vec<String> {
+    IpAllowlist::from_stored(key.allowed_ips.as_deref()).entries()
+}
+
+fn parse_allowed_ips(entries: &[String]) -> Result<IpAllowlist, DomainError> {
+    IpAllowlist::parse(entries).map_err(|e| DomainError::validation("allowed_ips", e.to_string()))
+}
+
+/// Replaces a key's IP allowlist (empty = anywhere). Takes effect on every replica within the
+/// key cache's freshness window, at once on this one after `KeyCache::forget_all`.
+pub async fn set_allowed_ips(
+    db: &DatabaseConnection,
+    admin: &Admin,
+    id: i32,
+    entries: &[String],
+) -> Result<virtual_key::Model, DomainError> {
+    let list = parse_allowed_ips(entries)?;
+    let key = get(db, admin, id).await?;
+    let mut active: virtual_key::ActiveModel = key.into();
+    active.allowed_ips = Set(list.to_stored());
+    Ok(active.update(db).await?)
 }
 
 /// Keys of the organization, newest first; optionally one project's only.

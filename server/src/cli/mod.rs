@@ -1,6 +1,6 @@
 //! The `keygate` subcommands an operator runs on the server's machine, against the database
 //! directly: `admin`, `vault`, `token`, `org`, `project`, `key`, `user`, `jwt`,
-//! `persona`, `limit` and `audit`.
+//! `persona`, `limit`, `audit`, `backup` and `restore`.
 //!
 //! Every command prints short text for people, or JSON with stable camelCase keys with
 //! `--json`. Errors come back as a message for stderr; secrets are read from stdin (or a
@@ -9,6 +9,7 @@
 
 mod admin;
 pub mod audit;
+pub mod backup;
 pub mod jwts;
 pub mod keys;
 pub mod limits;

@@ -18,7 +18,54 @@ pub async fn run(config: &Config, command: &OrgCommand) -> Result<(), String> {
             json,
         } => create(config, name, owner_email, owner_name.as_deref(), *json).await,
         OrgCommand::List { json } => list(config, *json).await,
+        OrgCommand::AdminIps {
+            org,
+            set,
+            clear,
+            json,
+        } => admin_ips(config, *org, set.as_deref(), *clear, *json).await,
     }
+}
+
+/// Shows or replaces an organization's admin IP allowlist. Run on the server, so there is no
+/// caller address to protect: `--set` is not checked for lock-out (that is what it fixes).
+async fn admin_ips(
+    config: &Config,
+    org_id: i32,
+    set: Option<&[String]>,
+    clear: bool,
+    json: bool,
+) -> Result<(), String> {
+    use domain::ip_access::{self, IpAllowlist};
+    let prepared = startup::prepare(config).await.map_err(|e| e.to_string())?;
+    let db = &prepared.state.db;
+    let change = match (set, clear) {
+        (_, true) => Some(IpAllowlist::default()),
+        (Some(entries), false) => Some(IpAllowlist::parse(entries).map_err(|e| e.to_string())?),
+        (None, false) => None,
+    };
+    if let Some(list) = change {
+        let entry = cli_entry(org_id, "organization.ip_allowlist")
+            .target("organization", org_id, "")
+            .detail(json!({ "allowedIps": list.entries() }));
+        let apply = ip_access::store_admin_allowlist(db, org_id, &list);
+        domain::audit::guarded(db, entry, apply)
+            .await
+            .map_err(fail)?;
+    }
+    let list = ip_access::admin_allowlist(db, org_id).await.map_err(fail)?;
+    if json {
+        return print_json(&json!({ "organization": org_id, "allowedIps": list.entries() }));
+    }
+    if list.is_empty() {
+        println!("Organization {org_id}: the admin console may be used from every address.");
+    } else {
+        println!(
+            "Organization {org_id}: the admin console may be used only from {}.",
+            list.entries().join(", ")
+        );
+    }
+    Ok(())
 }
 
 async fn create(

@@ -20,6 +20,7 @@ pub async fn run(config: &Config, command: &TokenCommand) -> Result<(), String> 
             scope,
             user,
             models,
+            allowed_ips,
             acting,
             json,
         } => {
@@ -37,11 +38,12 @@ pub async fn run(config: &Config, command: &TokenCommand) -> Result<(), String> 
                     expires_in: expires_in.as_deref(),
                     user: user.as_deref(),
                     models,
+                    allowed_ips,
                 };
                 create_proxy_key(&state, &admin, request, *json).await
             } else {
-                if user.is_some() || !models.is_empty() {
-                    return Err("--user and --models are for proxy keys".into());
+                if user.is_some() || !models.is_empty() || !allowed_ips.is_empty() {
+                    return Err("--user, --models and --allowed-ips are for proxy keys".into());
                 }
                 if scope.is_some() && kind != "admin" {
                     return Err("--scope is for admin tokens".into());
@@ -82,6 +84,7 @@ struct ProxyKeyRequest<'a> {
     expires_in: Option<&'a str>,
     user: Option<&'a str>,
     models: &'a [String],
+    allowed_ips: &'a [String],
 }
 
 async fn create_proxy_key(
@@ -105,6 +108,7 @@ async fn create_proxy_key(
             user_id,
             models: request.models.to_vec(),
             persona_id: None,
+            allowed_ips: request.allowed_ips.to_vec(),
         },
     )
     .await

@@ -212,6 +212,22 @@ pub enum OrgCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Show or change the networks the organization's admin console may be used from. The
+    /// way back in for admins locked out by an address change: `--clear`.
+    AdminIps {
+        /// Organization id.
+        #[arg(long)]
+        org: i32,
+        /// Replace the list: IP addresses / CIDR blocks, comma-separated.
+        #[arg(long, value_delimiter = ',', conflicts_with = "clear")]
+        set: Option<Vec<String>>,
+        /// Allow every address again.
+        #[arg(long)]
+        clear: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -388,6 +404,10 @@ pub enum TokenCommand {
         /// Proxy keys: allowed model patterns, comma-separated (default: every model).
         #[arg(long, value_delimiter = ',')]
         models: Vec<String>,
+        /// Proxy keys: IP addresses / CIDR blocks the key may be used from, comma-separated
+        /// (default: anywhere).
+        #[arg(long, value_delimiter = ',')]
+        allowed_ips: Vec<String>,
         #[command(flatten)]
         acting: ActingAs,
         /// Print JSON.
@@ -457,4 +477,29 @@ pub enum AdminCommand {
         #[arg(long)]
         name: Option<String>,
     },
+}
+
+/// `keygate backup`: a consistent snapshot of the whole database (not the master key).
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    /// The file to write (mode 0600; written to a temporary file, then renamed).
+    #[arg(long)]
+    pub out: std::path::PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `keygate restore`: replace the database's data with a backup's. Stop the server first.
+#[derive(Debug, Clone, Args)]
+pub struct RestoreArgs {
+    /// The backup file (`keygate backup --out`).
+    #[arg(long)]
+    pub from: std::path::PathBuf,
+    /// Replace the data of a database that already holds organizations or users.
+    #[arg(long)]
+    pub force: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }

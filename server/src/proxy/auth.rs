@@ -1,5 +1,6 @@
 //! Reading and checking the caller's Keygate key.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::http::{HeaderMap, StatusCode};
@@ -24,7 +25,44 @@ fn presented(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
+/// The caller behind a proxy request: a Keygate key (or an organization JWT) that is live
+/// and, when the key has an IP allowlist, used from inside it (403 `ip_not_allowed`, audited).
 pub async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    client: Option<IpAddr>,
+    dialect: Dialect,
+) -> Result<Arc<Caller>, ProxyError> {
+    let caller = identify(state, headers, dialect).await?;
+    if caller.allowed_ips.allows(client) {
+        return Ok(caller);
+    }
+    let from = client.map_or_else(|| "an unknown address".to_owned(), |ip| ip.to_string());
+    let entry = domain::audit::Entry::new(
+        Some(caller.org_id),
+        domain::audit::Actor::key(caller.key_id),
+        "access.denied",
+    )
+    .outcome(domain::audit::Outcome::Denied)
+    .target("virtual_key", caller.key_id, String::new())
+    .client(&domain::audit::ClientInfo {
+        ip: client.map(|ip| ip.to_string()),
+        user_agent: headers
+            .get(http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| domain::audit::truncate(ua, domain::audit::MAX_USER_AGENT)),
+    })
+    .detail(serde_json::json!({ "reason": "ip_allowlist" }));
+    domain::audit::record(&state.db, entry).await;
+    Err(ProxyError::new(
+        StatusCode::FORBIDDEN,
+        dialect,
+        format!("This Keygate key cannot be used from {from}: the address is not on the key's IP allowlist."),
+    )
+    .code("ip_not_allowed"))
+}
+
+async fn identify(
     state: &AppState,
     headers: &HeaderMap,
     dialect: Dialect,
@@ -113,5 +151,8 @@ async fn authenticate_jwt(
         models: Vec::new(),
         persona_id: None,
         balance_strategy: project.balance_strategy,
+        // Organization tokens are for server-side applications; their network is governed
+        // by the admin who minted the token, not a key allowlist.
+        allowed_ips: Default::default(),
     }))
 }

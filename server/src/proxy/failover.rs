@@ -153,6 +153,7 @@ async fn read_limited(response: reqwest::Response, limit: usize) -> Bytes {
 /// provider refuses that one too.
 pub async fn send_with_failover(
     state: &AppState,
+    provider: &str,
     order: Vec<Arc<Candidate>>,
     build: impl Fn(&Candidate) -> Result<reqwest::RequestBuilder, domain::DomainError>,
 ) -> Attempted {
@@ -164,7 +165,8 @@ pub async fn send_with_failover(
         if let Some(id) = candidate.key_id {
             health.record_use(id);
         }
-        let cool = |d: Duration| {
+        let cool = |d: Duration, kind: &'static str| {
+            crate::metrics::upstream_error(provider, candidate.key_id, kind);
             if let Some(id) = candidate.key_id {
                 health.cool_down(id, d);
             }
@@ -185,13 +187,16 @@ pub async fn send_with_failover(
                 .await
             {
                 Err(_) => {
-                    cool(ERROR_COOLDOWN);
+                    cool(ERROR_COOLDOWN, "timeout");
                     failures.timed_out = true;
                     failures.last_message = Some("The provider did not answer in time.".into());
                     continue;
                 }
                 Ok(Err(e)) => {
-                    cool(ERROR_COOLDOWN);
+                    cool(
+                        ERROR_COOLDOWN,
+                        if e.is_timeout() { "timeout" } else { "connect" },
+                    );
                     failures.timed_out |= e.is_timeout();
                     failures.last_message = Some("The provider could not be reached.".into());
                     continue;
@@ -203,7 +208,10 @@ pub async fn send_with_failover(
         match status {
             429 => {
                 let after = retry_after(response.headers());
-                cool(after.map_or(RATE_LIMIT_COOLDOWN, Duration::from_secs));
+                cool(
+                    after.map_or(RATE_LIMIT_COOLDOWN, Duration::from_secs),
+                    "rate_limited",
+                );
                 failures.rate_limited += 1;
                 failures.retry_after = match (failures.retry_after, after) {
                     (Some(a), Some(b)) => Some(a.min(b)),
@@ -213,6 +221,7 @@ pub async fn send_with_failover(
                     upstream_message(&read_limited(response, MAX_ERROR_BODY).await);
             }
             401 | 403 => {
+                crate::metrics::upstream_error(provider, candidate.key_id, "refused");
                 if let Some(previous) = candidate.with_previous_secret(chrono::Utc::now()) {
                     queue.push_front(Arc::new(previous));
                     failures.last_message = Some("The provider refused the key.".into());
@@ -229,7 +238,7 @@ pub async fn send_with_failover(
                 failures.last_message = Some("The provider refused the key.".into());
             }
             500..=599 => {
-                cool(ERROR_COOLDOWN);
+                cool(ERROR_COOLDOWN, "5xx");
                 failures.last_message =
                     upstream_message(&read_limited(response, MAX_ERROR_BODY).await);
             }

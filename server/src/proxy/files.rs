@@ -8,6 +8,9 @@
 //! share a provider account), retrieve/content/delete go to the key that stored the file, and
 //! the file's bytes count towards the project's storage until it is deleted.
 
+use std::net::IpAddr;
+
+use crate::client_addr::Client;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -208,10 +211,11 @@ async fn form_fields(content_type: &str, body: &Bytes) -> (Option<String>, Optio
 pub async fn upload(
     State(state): State<AppState>,
     headers: HeaderMap,
+    Client(client): Client,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let request_id = new_request_id();
-    let result = run_upload(&state, &headers, body, &request_id).await;
+    let result = run_upload(&state, &headers, client, body, &request_id).await;
     with_request_id(
         result.unwrap_or_else(IntoResponse::into_response),
         &request_id,
@@ -221,10 +225,11 @@ pub async fn upload(
 async fn run_upload(
     state: &AppState,
     headers: &HeaderMap,
+    client: Option<IpAddr>,
     body: Result<Bytes, BytesRejection>,
     request_id: &str,
 ) -> Result<Response, ProxyError> {
-    let caller = auth::authenticate(state, headers, DIALECT).await?;
+    let caller = auth::authenticate(state, headers, client, DIALECT).await?;
     let started = Instant::now();
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -279,7 +284,7 @@ async fn run_upload(
         )
         .code("no_key_available"));
     }
-    let attempted = send_with_failover(state, order, |candidate| {
+    let attempted = send_with_failover(state, target.id(), order, |candidate| {
         Ok(upstream_request(
             state,
             &target,
@@ -411,9 +416,10 @@ pub struct ListQuery {
 pub async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
+    Client(client): Client,
     Query(query): Query<ListQuery>,
 ) -> Response {
-    let caller = match auth::authenticate(&state, &headers, DIALECT).await {
+    let caller = match auth::authenticate(&state, &headers, client, DIALECT).await {
         Ok(caller) => caller,
         Err(e) => return e.into_response(),
     };
@@ -443,26 +449,42 @@ enum FileAction {
     Delete,
 }
 
-pub async fn retrieve(state: State<AppState>, headers: HeaderMap, id: Path<String>) -> Response {
-    on_file(FileAction::Retrieve, state, headers, id).await
+pub async fn retrieve(
+    state: State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    id: Path<String>,
+) -> Response {
+    on_file(FileAction::Retrieve, state, headers, client, id).await
 }
 
-pub async fn content(state: State<AppState>, headers: HeaderMap, id: Path<String>) -> Response {
-    on_file(FileAction::Content, state, headers, id).await
+pub async fn content(
+    state: State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    id: Path<String>,
+) -> Response {
+    on_file(FileAction::Content, state, headers, client, id).await
 }
 
-pub async fn delete(state: State<AppState>, headers: HeaderMap, id: Path<String>) -> Response {
-    on_file(FileAction::Delete, state, headers, id).await
+pub async fn delete(
+    state: State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    id: Path<String>,
+) -> Response {
+    on_file(FileAction::Delete, state, headers, client, id).await
 }
 
 async fn on_file(
     action: FileAction,
     State(state): State<AppState>,
     headers: HeaderMap,
+    Client(client): Client,
     Path(id): Path<String>,
 ) -> Response {
     let request_id = new_request_id();
-    let result = run_on_file(action, &state, &headers, &id, &request_id).await;
+    let result = run_on_file(action, &state, &headers, client, &id, &request_id).await;
     with_request_id(
         result.unwrap_or_else(IntoResponse::into_response),
         &request_id,
@@ -473,10 +495,11 @@ async fn run_on_file(
     action: FileAction,
     state: &AppState,
     headers: &HeaderMap,
+    client: Option<IpAddr>,
     id: &str,
     request_id: &str,
 ) -> Result<Response, ProxyError> {
-    let caller = auth::authenticate(state, headers, DIALECT).await?;
+    let caller = auth::authenticate(state, headers, client, DIALECT).await?;
     let started = Instant::now();
     let file = files::find(&state.db, caller.project_id, caller.user_id, id)
         .await
@@ -514,7 +537,7 @@ async fn run_on_file(
         FileAction::Content => (Method::GET, format!("/{id}/content")),
         FileAction::Delete => (Method::DELETE, format!("/{id}")),
     };
-    let attempted = send_with_failover(state, vec![owner], |candidate| {
+    let attempted = send_with_failover(state, target.id(), vec![owner], |candidate| {
         upstream_request(
             state,
             &target,

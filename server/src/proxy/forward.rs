@@ -2,6 +2,9 @@
 //! (failing over on 429, 5xx, connection errors and timeouts; quarantining keys the provider
 //! refuses), then hand the answer back — whole, or as a metered stream — and meter it.
 
+use std::net::IpAddr;
+
+use crate::client_addr::Client;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -96,21 +99,36 @@ impl RequestMeta {
     }
 }
 
+/// What `run` learned that `handle` reports even when the request was refused.
+#[derive(Default)]
+struct Observed {
+    rate: Option<domain::limits::rate::RateState>,
+    /// The provider the model routed to (`None` when refused before routing).
+    provider: Option<String>,
+}
+
+/// Errors are answered in the shape of the API the client called.
+fn dialect_of(api: Api) -> Dialect {
+    if api.is_anthropic() {
+        Dialect::Anthropic
+    } else {
+        Dialect::OpenAi
+    }
+}
+
 pub async fn handle(
     api: Api,
     State(state): State<AppState>,
     headers: HeaderMap,
+    Client(client): Client,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let dialect = if api.is_anthropic() {
-        Dialect::Anthropic
-    } else {
-        Dialect::OpenAi
-    };
+    let dialect = dialect_of(api);
     let request_id = format!("req_{}", uuid::Uuid::new_v4().simple());
-    let mut rate = None;
+    let received = Instant::now();
+    let mut seen = Observed::default();
     let result = match body {
-        Ok(body) => run(api, &state, &headers, body, dialect, &request_id, &mut rate).await,
+        Ok(body) => run(api, &state, &headers, client, body, &request_id, &mut seen).await,
         Err(rejection) => Err(ProxyError::new(
             rejection.status(),
             dialect,
@@ -126,11 +144,25 @@ pub async fn handle(
     };
     let mut response = match result {
         Ok(response) => response,
-        Err(error) => error.into_response(),
+        Err(error) => {
+            crate::metrics::refused(error.code);
+            error.into_response()
+        }
     };
-    if let Some(rate) = rate {
-        admission::add_headers(&mut response, &rate);
+    if let Some(rate) = &seen.rate {
+        admission::add_headers(&mut response, rate);
     }
+    // A stream's duration is recorded when it ends (see `stream`).
+    let is_stream = response
+        .headers()
+        .get("content-type")
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+    crate::metrics::proxied(
+        seen.provider.as_deref().unwrap_or("none"),
+        api.name(),
+        response.status().as_u16(),
+        (!is_stream).then(|| received.elapsed()),
+    );
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-request-id", value);
     }
@@ -152,12 +184,13 @@ async fn run(
     api: Api,
     state: &AppState,
     headers: &HeaderMap,
+    client: Option<IpAddr>,
     body: Bytes,
-    dialect: Dialect,
     request_id: &str,
-    rate: &mut Option<domain::limits::rate::RateState>,
+    seen: &mut Observed,
 ) -> Result<Response, ProxyError> {
-    let caller = auth::authenticate(state, headers, dialect).await?;
+    let dialect = dialect_of(api);
+    let caller = auth::authenticate(state, headers, client, dialect).await?;
     let started = Instant::now();
     let bad_request =
         |message: &str| ProxyError::new(StatusCode::BAD_REQUEST, dialect, message.to_owned());
@@ -195,6 +228,7 @@ async fn run(
             )
             .code("model_not_found")
         })?;
+    seen.provider = Some(route.target.id().to_owned());
     if api.is_anthropic() && route.target != Target::Builtin(ProviderKind::Anthropic) {
         return Err(bad_request(
             "The Messages API serves Anthropic models only; use /v1/chat/completions.",
@@ -226,7 +260,7 @@ async fn run(
         dialect,
     )
     .await?;
-    *rate = Some(admitted_rate);
+    seen.rate = Some(admitted_rate);
     let stream = json.get("stream").and_then(Value::as_bool).unwrap_or(false);
     let meta = RequestMeta {
         request_id: request_id.to_owned(),
@@ -303,7 +337,7 @@ async fn run(
     }
     let payload = Bytes::from(serde_json::to_vec(&json).unwrap_or_default());
 
-    let attempted = send_with_failover(state, order, |candidate| {
+    let attempted = send_with_failover(state, route.target.id(), order, |candidate| {
         let prepared = adapter::prepare(
             &state.upstreams,
             &route.target,

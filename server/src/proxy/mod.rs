@@ -32,27 +32,27 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/models", get(models::list))
         .route(
             "/v1/chat/completions",
-            post(|s, h, b| forward::handle(Api::ChatCompletions, s, h, b)),
+            post(|s, h, c, b| forward::handle(Api::ChatCompletions, s, h, c, b)),
         )
         .route(
             "/v1/completions",
-            post(|s, h, b| forward::handle(Api::Completions, s, h, b)),
+            post(|s, h, c, b| forward::handle(Api::Completions, s, h, c, b)),
         )
         .route(
             "/v1/embeddings",
-            post(|s, h, b| forward::handle(Api::Embeddings, s, h, b)),
+            post(|s, h, c, b| forward::handle(Api::Embeddings, s, h, c, b)),
         )
         .route(
             "/v1/responses",
-            post(|s, h, b| forward::handle(Api::Responses, s, h, b)),
+            post(|s, h, c, b| forward::handle(Api::Responses, s, h, c, b)),
         )
         .route(
             "/v1/messages",
-            post(|s, h, b| forward::handle(Api::Messages, s, h, b)),
+            post(|s, h, c, b| forward::handle(Api::Messages, s, h, c, b)),
         )
         .route(
             "/v1/messages/count_tokens",
-            post(|s, h, b| forward::handle(Api::CountTokens, s, h, b)),
+            post(|s, h, c, b| forward::handle(Api::CountTokens, s, h, c, b)),
         )
         .route("/v1/responses/{id}/rating", post(ratings::openai))
         .route("/v1/chat/completions/{id}/rating", post(ratings::openai))

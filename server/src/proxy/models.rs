@@ -2,6 +2,7 @@
 //! project (or the key's user, or the environment) has a usable key for, the literal patterns
 //! of the project's routes, filtered by the key's allowed models.
 
+use crate::client_addr::Client;
 use std::collections::BTreeMap;
 
 use axum::extract::State;
@@ -27,8 +28,12 @@ fn client_name(provider: ProviderKind, model: &str) -> String {
     }
 }
 
-pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let caller = match auth::authenticate(&state, &headers, Dialect::OpenAi).await {
+pub async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Client(client): Client,
+) -> Response {
+    let caller = match auth::authenticate(&state, &headers, client, Dialect::OpenAi).await {
         Ok(caller) => caller,
         Err(e) => return e.into_response(),
     };

@@ -2,6 +2,9 @@
 //! `/v1/messages/{id}/rating`: the caller that made a request rates its answer with
 //! `{"score": 1..5}` or `{"thumbs": "up"|"down"}` and an optional `comment`.
 
+use std::net::IpAddr;
+
+use crate::client_addr::Client;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -18,11 +21,12 @@ use super::error::{Dialect, ProxyError};
 async fn rate(
     state: &AppState,
     headers: &HeaderMap,
+    client: Option<IpAddr>,
     response_id: &str,
     body: &[u8],
     dialect: Dialect,
 ) -> Result<Response, ProxyError> {
-    let caller = auth::authenticate(state, headers, dialect).await?;
+    let caller = auth::authenticate(state, headers, client, dialect).await?;
     let bad = |message: String| ProxyError::new(StatusCode::BAD_REQUEST, dialect, message);
     let json: Value = serde_json::from_slice(body)
         .map_err(|_| bad("The request body is not valid JSON.".into()))?;
@@ -78,10 +82,11 @@ async fn rate(
 pub async fn openai(
     State(state): State<AppState>,
     headers: HeaderMap,
+    Client(client): Client,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    rate(&state, &headers, &id, &body, Dialect::OpenAi)
+    rate(&state, &headers, client, &id, &body, Dialect::OpenAi)
         .await
         .unwrap_or_else(IntoResponse::into_response)
 }
@@ -89,10 +94,11 @@ pub async fn openai(
 pub async fn anthropic(
     State(state): State<AppState>,
     headers: HeaderMap,
+    Client(client): Client,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    rate(&state, &headers, &id, &body, Dialect::Anthropic)
+    rate(&state, &headers, client, &id, &body, Dialect::Anthropic)
         .await
         .unwrap_or_else(IntoResponse::into_response)
 }

@@ -119,6 +119,12 @@ impl StreamMeter {
             return;
         }
         self.finished = true;
+        crate::metrics::stream_finished(
+            &self.meta.provider,
+            self.meta.api.name(),
+            self.first_byte,
+            self.meta.started.elapsed(),
+        );
         let mut usage = self.usage;
         let mut estimated = false;
         let delivered = || estimate::count_tokens(&self.meta.model, &self.text);

@@ -1,20 +1,24 @@
-//! `/api/admin/alerts` (rules and fired events), `/api/admin/webhooks` (endpoints, secrets,
-//! delivery log, test messages) and `/api/notifications` (the caller's bell).
+//! `/api/admin/alerts` (rules, fired events, the alert e-mail log), `/api/admin/webhooks`
+//! (endpoints, secrets, delivery log, test messages) and `/api/notifications` (the caller's
+//! bell).
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use domain::AppState;
-use domain::alerts::rules::{self, params_of, webhooks_of};
-use domain::alerts::{RuleInput, RuleKind, RuleParams, notifications, webhooks};
+use domain::alerts::rules::{self, params_of, recipients_of, webhooks_of};
+use domain::alerts::{RuleInput, RuleKind, RuleParams, email, notifications, webhooks};
 use domain::audit;
-use domain::entities::{alert_event, alert_rule, notification, webhook, webhook_delivery};
+use domain::auth::SessionUser;
+use domain::entities::{
+    alert_event, alert_rule, email_delivery, notification, webhook, webhook_delivery,
+};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 
 use super::auth::{RestAdmin, RestUser};
 use super::client::Client;
-use super::error::{ApiError, ApiJson, ErrorBody};
+use super::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
 
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -28,15 +32,28 @@ pub struct RuleBody {
     params: RuleParams,
     in_app: bool,
     webhook_ids: Vec<i32>,
+    /// E-mail recipients.
+    email_to: Vec<String>,
+    /// `none` (no recipients), `ready`, or `smtp_not_configured`: the rule has recipients
+    /// but the server has no `KEYGATE_SMTP_URL`, so its e-mails fail (see the e-mail log).
+    email_status: String,
     enabled: bool,
     updated_at: String,
 }
 
-impl From<alert_rule::Model> for RuleBody {
-    fn from(r: alert_rule::Model) -> Self {
+impl RuleBody {
+    fn new(r: alert_rule::Model, smtp_configured: bool) -> Self {
+        let email_to = recipients_of(&r);
         Self {
             params: params_of(&r),
             webhook_ids: webhooks_of(&r),
+            email_status: match (email_to.is_empty(), smtp_configured) {
+                (true, _) => "none",
+                (false, true) => "ready",
+                (false, false) => "smtp_not_configured",
+            }
+            .to_owned(),
+            email_to,
             id: r.id,
             name: r.name,
             kind: r.kind,
@@ -59,6 +76,9 @@ pub struct RuleRequest {
     in_app: bool,
     #[serde(default)]
     webhook_ids: Vec<i32>,
+    /// E-mail recipients: plain addresses, at most 20 (sent when SMTP is configured).
+    #[serde(default)]
+    email_to: Vec<String>,
     #[serde(default = "yes")]
     enabled: bool,
 }
@@ -81,14 +101,18 @@ impl RuleRequest {
             params: self.params,
             in_app: self.in_app,
             webhook_ids: self.webhook_ids,
+            email_to: self.email_to,
             enabled: self.enabled,
         })
     }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct RuleList {
     rules: Vec<RuleBody>,
+    /// Whether the server can send e-mail (`KEYGATE_SMTP_URL` and `KEYGATE_SMTP_FROM`).
+    smtp_configured: bool,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -123,6 +147,27 @@ pub struct EventList {
     events: Vec<EventBody>,
 }
 
+impl From<Vec<alert_event::Model>> for EventList {
+    fn from(found: Vec<alert_event::Model>) -> Self {
+        Self {
+            events: found.into_iter().map(EventBody::from).collect(),
+        }
+    }
+}
+
+/// Audits `action` by `user` on `target` (kind, id, name). Best effort (`audit::record`): the
+/// change is already made, so a failed audit write must not turn it into an error.
+async fn audit_change(
+    state: &AppState,
+    client: &Client,
+    user: &SessionUser,
+    action: &str,
+    target: (&str, i32, &str),
+) {
+    let (kind, id, name) = target;
+    audit::record(&state.db, client.entry(user, action).target(kind, id, name)).await;
+}
+
 #[utoipa::path(get, path = "/api/admin/alerts/rules", tag = "alerts", security(("session" = []), ("adminToken" = [])),
     responses((status = 200, body = RuleList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn list_rules(
@@ -130,8 +175,10 @@ pub async fn list_rules(
     RestAdmin(admin): RestAdmin,
 ) -> Result<Json<RuleList>, ApiError> {
     let found = rules::list(&state.db, admin.user().org_id).await?;
+    let smtp = state.mailer.is_some();
     Ok(Json(RuleList {
-        rules: found.into_iter().map(RuleBody::from).collect(),
+        rules: found.into_iter().map(|r| RuleBody::new(r, smtp)).collect(),
+        smtp_configured: smtp,
     }))
 }
 
@@ -152,16 +199,10 @@ pub async fn create_rule(
         chrono::Utc::now(),
     )
     .await?;
-    audit::record(
-        &state.db,
-        client.entry(user, "alert_rule.create").target(
-            "alert_rule",
-            created.id,
-            created.name.clone(),
-        ),
-    )
-    .await;
-    Ok((StatusCode::CREATED, Json(created.into())))
+    let target = ("alert_rule", created.id, created.name.as_str());
+    audit_change(&state, &client, user, "alert_rule.create", target).await;
+    let body = RuleBody::new(created, state.mailer.is_some());
+    Ok((StatusCode::CREATED, Json(body)))
 }
 
 #[utoipa::path(put, path = "/api/admin/alerts/rules/{id}", tag = "alerts", request_body = RuleRequest, params(("id" = i32, Path)), security(("session" = []), ("adminToken" = [])),
@@ -182,16 +223,9 @@ pub async fn update_rule(
         chrono::Utc::now(),
     )
     .await?;
-    audit::record(
-        &state.db,
-        client.entry(user, "alert_rule.update").target(
-            "alert_rule",
-            updated.id,
-            updated.name.clone(),
-        ),
-    )
-    .await;
-    Ok(Json(updated.into()))
+    let target = ("alert_rule", updated.id, updated.name.as_str());
+    audit_change(&state, &client, user, "alert_rule.update", target).await;
+    Ok(Json(RuleBody::new(updated, state.mailer.is_some())))
 }
 
 #[utoipa::path(delete, path = "/api/admin/alerts/rules/{id}", tag = "alerts", params(("id" = i32, Path)), security(("session" = []), ("adminToken" = [])),
@@ -204,11 +238,12 @@ pub async fn delete_rule(
 ) -> Result<StatusCode, ApiError> {
     let user = admin.user();
     rules::delete(&state.db, user.org_id, id).await?;
-    audit::record(
-        &state.db,
-        client
-            .entry(user, "alert_rule.delete")
-            .target("alert_rule", id, ""),
+    audit_change(
+        &state,
+        &client,
+        user,
+        "alert_rule.delete",
+        ("alert_rule", id, ""),
     )
     .await;
     Ok(StatusCode::NO_CONTENT)
@@ -228,12 +263,11 @@ pub async fn list_events(
         .all(&state.db)
         .await
         .map_err(domain::DomainError::from)?;
-    Ok(Json(EventList {
-        events: found.into_iter().map(EventBody::from).collect(),
-    }))
+    Ok(Json(found.into()))
 }
 
-/// Evaluates the rules now (they are also evaluated every 30 s) and sends due webhooks.
+/// Evaluates the rules now (they are also evaluated every 30 s) and sends due webhooks and
+/// e-mails.
 #[utoipa::path(post, path = "/api/admin/alerts/evaluate", tag = "alerts", security(("session" = []), ("adminToken" = [])),
     responses((status = 200, body = EventList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn evaluate(
@@ -243,6 +277,7 @@ pub async fn evaluate(
     let now = chrono::Utc::now();
     let done = domain::alerts::evaluate(&state.db, now).await?;
     webhooks::deliver_due(&state, now).await?;
+    email::deliver_due(&state, now).await?;
     let ids: Vec<i32> = done.fired.into_iter().chain(done.resolved).collect();
     let found = alert_event::Entity::find()
         .filter(alert_event::Column::OrgId.eq(admin.user().org_id))
@@ -250,8 +285,75 @@ pub async fn evaluate(
         .all(&state.db)
         .await
         .map_err(domain::DomainError::from)?;
-    Ok(Json(EventList {
-        events: found.into_iter().map(EventBody::from).collect(),
+    Ok(Json(found.into()))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EmailDeliveryBody {
+    id: i32,
+    rule_id: Option<i32>,
+    alert_event_id: Option<i32>,
+    /// alert.fired | alert.resolved
+    event: String,
+    recipients: Vec<String>,
+    subject: String,
+    /// pending | delivered | failed
+    status: String,
+    attempts: i32,
+    /// The SMTP server's answer, or why nothing was sent (e.g. SMTP not configured).
+    last_error: Option<String>,
+    next_attempt_at: String,
+    created_at: String,
+    delivered_at: Option<String>,
+}
+
+impl From<email_delivery::Model> for EmailDeliveryBody {
+    fn from(d: email_delivery::Model) -> Self {
+        Self {
+            id: d.id,
+            rule_id: d.rule_id,
+            alert_event_id: d.alert_event_id,
+            event: d.event,
+            recipients: serde_json::from_str(&d.recipients).unwrap_or_default(),
+            subject: d.subject,
+            status: d.status,
+            attempts: d.attempts,
+            last_error: d.last_error,
+            next_attempt_at: d.next_attempt_at.to_rfc3339(),
+            created_at: d.created_at.to_rfc3339(),
+            delivered_at: d.delivered_at.map(|t| t.to_rfc3339()),
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EmailDeliveryList {
+    smtp_configured: bool,
+    deliveries: Vec<EmailDeliveryBody>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EmailDeliveryQuery {
+    /// Only this rule's e-mails.
+    rule_id: Option<i32>,
+}
+
+/// The organization's alert e-mails and their delivery state, newest first (100).
+#[utoipa::path(get, path = "/api/admin/alerts/email-deliveries", tag = "alerts", params(EmailDeliveryQuery), security(("session" = []), ("adminToken" = [])),
+    responses((status = 200, body = EmailDeliveryList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn email_deliveries(
+    State(state): State<AppState>,
+    RestAdmin(admin): RestAdmin,
+    ApiQuery(query): ApiQuery<EmailDeliveryQuery>,
+) -> Result<Json<EmailDeliveryList>, ApiError> {
+    let found = email::deliveries(&state.db, admin.user().org_id, query.rule_id, 100).await?;
+    Ok(Json(EmailDeliveryList {
+        smtp_configured: state.mailer.is_some(),
+        deliveries: found.into_iter().map(EmailDeliveryBody::from).collect(),
     }))
 }
 
@@ -328,13 +430,8 @@ pub async fn create_webhook(
     )
     .await?;
     let secret = webhooks::signing_secret(&state.master_key, &created.uid)?;
-    audit::record(
-        &state.db,
-        client
-            .entry(user, "webhook.create")
-            .target("webhook", created.id, created.name.clone()),
-    )
-    .await;
+    let target = ("webhook", created.id, created.name.as_str());
+    audit_change(&state, &client, user, "webhook.create", target).await;
     Ok((
         StatusCode::CREATED,
         Json(WebhookBody::new(created, Some(secret))),
@@ -373,13 +470,7 @@ pub async fn delete_webhook(
 ) -> Result<StatusCode, ApiError> {
     let user = admin.user();
     webhooks::delete(&state.db, user.org_id, id).await?;
-    audit::record(
-        &state.db,
-        client
-            .entry(user, "webhook.delete")
-            .target("webhook", id, ""),
-    )
-    .await;
+    audit_change(&state, &client, user, "webhook.delete", ("webhook", id, "")).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -166,7 +166,52 @@ where
     Ok(user)
 }
 
-/// The admin or owner behind a REST request (401 without credentials, 403 for members).
+/// The request's path as the client sent it: the REST router is nested under `/api`, so
+/// `parts.uri` lacks the prefix; the original URI has it.
+fn full_path(parts: &axum::http::request::Parts) -> String {
+    parts
+        .extensions
+        .get::<axum::extract::OriginalUri>()
+        .map_or_else(|| parts.uri.path().to_owned(), |o| o.0.path().to_owned())
+}
+
+/// Refuses an admin request from outside the organization's admin IP allowlist (403
+/// `ip_not_allowed`, audited).
+async fn ensure_admin_network<S>(
+    parts: &axum::http::request::Parts,
+    state: &S,
+    user: &domain::auth::SessionUser,
+) -> Result<(), ApiError>
+where
+    AppState: axum::extract::FromRef<S>,
+    S: Send + Sync,
+{
+    let app_state = AppState::from_ref(state);
+    let client = crate::client_addr::of(parts);
+    match domain::ip_access::ensure_admin_access(&app_state.db, user.org_id, client).await {
+        Ok(()) => Ok(()),
+        Err(domain::DomainError::Forbidden(message)) => {
+            let entry = super::client::Client(super::client::client_of(parts))
+                .entry(user, "access.denied")
+                .outcome(domain::audit::Outcome::Denied)
+                .detail(serde_json::json!({
+                    "method": parts.method.as_str(),
+                    "path": full_path(parts),
+                    "reason": "ip_allowlist",
+                }));
+            domain::audit::record(&app_state.db, entry).await;
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "ip_not_allowed",
+                message,
+            ))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The admin or owner behind a REST request (401 without credentials, 403 for members or
+/// from outside the organization's admin IP allowlist).
 pub struct RestAdmin(pub domain::auth::Admin);
 
 impl<S> axum::extract::FromRequestParts<S> for RestAdmin
@@ -182,14 +227,13 @@ where
     ) -> Result<Self, ApiError> {
         let user = rest_caller(parts, state).await?;
         match domain::auth::Admin::new(user.clone()) {
-            Ok(admin) => Ok(Self(admin)),
+            Ok(admin) => {
+                ensure_admin_network(parts, state, &user).await?;
+                Ok(Self(admin))
+            }
             Err(err) => {
                 let app_state = AppState::from_ref(state);
-                // The router is nested under /api: the original URI has the full path.
-                let path = parts
-                    .extensions
-                    .get::<axum::extract::OriginalUri>()
-                    .map_or_else(|| parts.uri.path().to_owned(), |o| o.0.path().to_owned());
+                let path = full_path(parts);
                 let entry = super::client::Client(super::client::client_of(parts))
                     .entry(&user, "access.denied")
                     .outcome(domain::audit::Outcome::Denied)

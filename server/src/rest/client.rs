@@ -1,10 +1,9 @@
-//! Who is calling, for the audit log: the peer address (Keygate has no trusted-proxy setting,
-//! so `X-Forwarded-For` is never believed) and the `User-Agent`, cut to 512 characters.
+//! Who is calling, for the audit log: the client address (the peer, or what trusted proxies
+//! forwarded — see `crate::client_addr`) and the `User-Agent`, cut to 512 characters.
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use domain::audit::{self, Actor, ClientInfo, Entry};
 use domain::auth::SessionUser;
@@ -12,10 +11,7 @@ use domain::auth::SessionUser;
 /// The client of a request, from its parts.
 pub fn client_of(parts: &Parts) -> ClientInfo {
     ClientInfo {
-        ip: parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|info| info.0.ip().to_string()),
+        ip: crate::client_addr::of(parts).map(|ip| ip.to_string()),
         user_agent: parts
             .headers
             .get(http::header::USER_AGENT)

@@ -9,6 +9,7 @@ pub mod broker;
 pub mod client;
 pub mod deliveries;
 pub mod error;
+pub mod ip_allowlist;
 pub mod key_body;
 pub mod limits;
 pub mod mfa;
@@ -106,6 +107,10 @@ where
         .route("/admin/alerts/events", get(alerts::list_events))
         .route("/admin/alerts/evaluate", post(alerts::evaluate))
         .route(
+            "/admin/alerts/email-deliveries",
+            get(alerts::email_deliveries),
+        )
+        .route(
             "/admin/webhooks",
             get(alerts::list_webhooks).post(alerts::create_webhook),
         )
@@ -151,6 +156,10 @@ where
             post(virtual_keys::revoke),
         )
         .route(
+            "/admin/virtual-keys/{id}/allowed-ips",
+            axum::routing::put(virtual_keys::set_allowed_ips),
+        )
+        .route(
             "/admin/projects/{id}/revoke-all-tokens",
             post(virtual_keys::revoke_all),
         )
@@ -171,6 +180,10 @@ where
         .route("/admin/audit", get(audit::list))
         .route("/admin/audit/verify", get(audit::verify))
         .route("/admin/audit/export.csv", get(audit::export_csv))
+        .route(
+            "/admin/ip-allowlist",
+            get(ip_allowlist::get).put(ip_allowlist::set),
+        )
         .route(
             "/admin/audit/retention",
             get(audit::get_retention).put(audit::set_retention),

@@ -5,8 +5,8 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
-    alerts, api_keys, audit, auth, broker, deliveries, error, key_body, limits, mfa, my_keys,
-    personas, projects, providers, rotation, routes, usage, virtual_keys,
+    alerts, api_keys, audit, auth, broker, deliveries, error, ip_allowlist, key_body, limits, mfa,
+    my_keys, personas, projects, providers, rotation, routes, usage, virtual_keys,
 };
 
 #[derive(OpenApi)]
@@ -29,7 +29,7 @@ use super::{
         broker::credentials,
         providers::catalog, providers::create, providers::get, providers::update,
         providers::delete,
-        virtual_keys::create, virtual_keys::list, virtual_keys::revoke, virtual_keys::revoke_all,
+        virtual_keys::create, virtual_keys::list, virtual_keys::revoke, virtual_keys::set_allowed_ips, virtual_keys::revoke_all,
         routes::list, routes::create, routes::delete, routes::usage, routes::prices,
         routes::set_price, routes::delete_price,
         usage::usage, usage::export_csv, usage::report_csv, usage::events, usage::key,
@@ -41,11 +41,12 @@ use super::{
         deliveries::rotate_own, deliveries::list, deliveries::reveal,
         limits::list, limits::get, limits::set, limits::remove,
         alerts::list_rules, alerts::create_rule, alerts::update_rule, alerts::delete_rule,
-        alerts::list_events, alerts::evaluate, alerts::list_webhooks, alerts::create_webhook,
+        alerts::list_events, alerts::evaluate, alerts::email_deliveries, alerts::list_webhooks, alerts::create_webhook,
         alerts::webhook_secret, alerts::delete_webhook, alerts::deliveries, alerts::test_webhook,
         alerts::my_notifications, alerts::mark_read,
         audit::list, audit::verify, audit::export_csv, audit::get_retention,
         audit::set_retention,
+        ip_allowlist::get, ip_allowlist::set,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail, key_body::KeyBody)),
     modifiers(&Security),

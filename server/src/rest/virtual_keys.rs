@@ -38,6 +38,8 @@ pub struct VirtualKeyBody {
     next_rotation_at: Option<String>,
     /// After a rotation: until when the previous key still works.
     previous_key_until: Option<String>,
+    /// IP addresses / CIDR blocks the key may be used from; empty = anywhere.
+    allowed_ips: Vec<String>,
 }
 
 impl From<virtual_key::Model> for VirtualKeyBody {
@@ -49,6 +51,7 @@ impl From<virtual_key::Model> for VirtualKeyBody {
             hint: format!("{}…{}", k.prefix, k.last_four),
             status: KeyStatus::of(&k, chrono::Utc::now()).as_str(),
             models: models_of(&k),
+            allowed_ips: store::allowed_ips_of(&k),
             persona_id: k.persona_id,
             name: k.name,
             created_at: k.created_at.to_rfc3339(),
@@ -79,6 +82,17 @@ pub struct CreateVirtualKey {
     models: Vec<String>,
     /// The persona applied when a request names none (`X-Keygate-Persona` overrides it).
     persona_id: Option<i32>,
+    /// IP addresses or CIDR blocks (`203.0.113.7`, `10.0.0.0/8`, `2001:db8::/32`) the key
+    /// may be used from; empty or absent = anywhere. At most 100.
+    #[serde(default)]
+    allowed_ips: Vec<String>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AllowedIps {
+    /// IP addresses or CIDR blocks; empty = anywhere. At most 100.
+    allowed_ips: Vec<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -131,6 +145,7 @@ pub async fn create(
             user_id: body.user_id,
             models: body.models,
             persona_id: body.persona_id,
+            allowed_ips: body.allowed_ips,
         },
     )
     .await?;
@@ -182,6 +197,27 @@ pub async fn revoke(
     let revoke = store::revoke(&state.db, &admin, id);
     let key = domain::audit::guarded(&state.db, entry, revoke).await?;
     state.gateway.forget_cached();
+    Ok(Json(key.into()))
+}
+
+#[utoipa::path(put, path = "/api/admin/virtual-keys/{id}/allowed-ips", tag = "virtual-keys", request_body = AllowedIps,
+    params(("id" = i32, Path, description = "Keygate key id")), security(("session" = []), ("adminToken" = [])),
+    responses((status = 200, body = VirtualKeyBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, description = "Not an IP address or CIDR block, or more than 100", body = ErrorBody)))]
+pub async fn set_allowed_ips(
+    State(state): State<AppState>,
+    RestAdmin(admin): RestAdmin,
+    client: Client,
+    ProjectId(id): ProjectId,
+    ApiJson(body): ApiJson<AllowedIps>,
+) -> Result<Json<VirtualKeyBody>, ApiError> {
+    let key = store::set_allowed_ips(&state.db, &admin, id, &body.allowed_ips).await?;
+    state.gateway.forget_cached();
+    let entry = client
+        .entry(admin.user(), "virtual_key.update")
+        .virtual_key(&key)
+        .detail(serde_json::json!({ "allowedIps": store::allowed_ips_of(&key) }));
+    domain::audit::record(&state.db, entry).await;
     Ok(Json(key.into()))
 }
 
