@@ -98,6 +98,20 @@ pub struct DeliveryDto {
     pub created_at: String,
 }
 
+/// One alert e-mail and how its sending went.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailDeliveryDto {
+    pub id: i32,
+    pub event: String,
+    pub recipients: Vec<String>,
+    pub subject: String,
+    /// `pending`, `delivered` or `failed`.
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub created_at: String,
+}
+
 /// One in-app notification.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotificationDto {

@@ -74,40 +74,43 @@ pub async fn require_recent_mfa(auth: &AuthSession, user: &SessionUser) -> Resul
     Ok(domain::mfa::session::require_recent(&state()?.db, &auth.session, user, now).await?)
 }
 
-/// A signed-in admin or owner, or 401/403.
+/// A signed-in admin or owner, or 401/403 (also 403 from outside the organization's admin IP
+/// allowlist).
 pub async fn require_admin() -> Result<(Admin, AuthSession), AppError> {
-    let (user, auth) = require_user().await?;
-    match Admin::new(user.clone()) {
-        Ok(admin) => {
-            ensure_admin_network(&user).await?;
-            Ok((admin, auth))
-        }
-        Err(err) => {
-            let path = use_context::<Parts>()
-                .map(|p| p.uri.path().to_owned())
-                .unwrap_or_default();
-            let entry = audit_entry(&user, "access.denied")
-                .outcome(domain::audit::Outcome::Denied)
-                .detail(serde_json::json!({ "path": path }));
-            audit(entry).await;
-            Err(err.into())
-        }
-    }
-}
-
-/// Refuses an admin action from outside the organization's admin IP allowlist (audited).
-async fn ensure_admin_network(user: &SessionUser) -> Result<(), AppError> {
+    // Read the request's context before the first await: during server-side rendering a
+    // resource's future may be polled where the context is no longer reachable.
     let state = state()?;
-    match domain::ip_access::ensure_admin_access(&state.db, user.org_id, client_ip()).await {
-        Ok(()) => Ok(()),
+    let client = client_info();
+    let client_addr = client_ip();
+    let path = use_context::<Parts>()
+        .map(|p| p.uri.path().to_owned())
+        .unwrap_or_default();
+    let (user, auth) = require_user().await?;
+    let denied = |reason: Option<&str>| {
+        let detail = match reason {
+            Some(reason) => serde_json::json!({ "path": path, "reason": reason }),
+            None => serde_json::json!({ "path": path }),
+        };
+        domain::audit::Entry::new(
+            Some(user.org_id),
+            domain::audit::Actor::user(&user),
+            "access.denied",
+        )
+        .client(&client)
+        .outcome(domain::audit::Outcome::Denied)
+        .detail(detail)
+    };
+    let admin = match Admin::new(user.clone()) {
+        Ok(admin) => admin,
+        Err(err) => {
+            domain::audit::record(&state.db, denied(None)).await;
+            return Err(err.into());
+        }
+    };
+    match domain::ip_access::ensure_admin_access(&state.db, user.org_id, client_addr).await {
+        Ok(()) => Ok((admin, auth)),
         Err(err @ domain::DomainError::Forbidden(_)) => {
-            let path = use_context::<Parts>()
-                .map(|p| p.uri.path().to_owned())
-                .unwrap_or_default();
-            let entry = audit_entry(user, "access.denied")
-                .outcome(domain::audit::Outcome::Denied)
-                .detail(serde_json::json!({ "path": path, "reason": "ip_allowlist" }));
-            audit(entry).await;
+            domain::audit::record(&state.db, denied(Some("ip_allowlist"))).await;
             Err(err.into())
         }
         Err(other) => Err(other.into()),

@@ -19,6 +19,7 @@ mod m20261127_000013_mfa;
 mod m20261127_000014_ip_allowlists;
 mod m20261127_000015_alert_email;
 mod m20261128_000016_job_leases;
+mod m20261128_000017_rate_cells;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000014_ip_allowlists::Migration),
             Box::new(m20261127_000015_alert_email::Migration),
             Box::new(m20261128_000016_job_leases::Migration),
+            Box::new(m20261128_000017_rate_cells::Migration),
         ]
     }
 }

@@ -234,6 +234,11 @@ pub struct Config {
     #[arg(long, env = "KEYGATE_BUDGET_DEFAULT_MAX_TOKENS", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..=10_000_000), global = true)]
     pub budget_default_max_tokens: u32,
 
+    /// Where rate-limit state lives: `memory` (this server only), `database` (shared by every
+    /// replica on the database), or `auto` — the database on PostgreSQL, memory on SQLite.
+    #[arg(long, env = "KEYGATE_RATE_LIMIT_STORE", default_value = "auto", value_parser = ["auto", "memory", "database"], global = true)]
+    pub rate_limit_store: String,
+
     /// How often the rotation scheduler looks for keys whose rotation schedule fell due.
     #[arg(long, env = "KEYGATE_ROTATION_TICK", default_value = "60s", value_parser = humantime::parse_duration, global = true)]
     pub rotation_tick: Duration,
@@ -306,6 +311,7 @@ impl Config {
             log_format: "text".into(),
             allow_private_upstreams: false,
             trusted_proxies: Default::default(),
+            rate_limit_store: "auto".into(),
             upstream_overrides: None,
             fallback_keys: None,
             proxy_max_body_bytes: 20 * 1024 * 1024,
@@ -323,6 +329,16 @@ impl Config {
         }
     }
 
+    /// Whether rate limits live in the database: `database`, or `auto` on PostgreSQL (where
+    /// replicas may share it). SQLite is one server, so `auto` keeps them in memory there.
+    pub fn shared_rate_limits(&self) -> bool {
+        match self.rate_limit_store.as_str() {
+            "database" => true,
+            "memory" => false,
+            _ => self.database_url().starts_with("postgres"),
+        }
+    }
+
     pub fn proxy_limits(&self) -> domain::gateway::ProxyLimits {
         domain::gateway::ProxyLimits {
             max_body_bytes: self.proxy_max_body_bytes,
@@ -330,6 +346,7 @@ impl Config {
             first_byte_timeout: self.proxy_first_byte_timeout,
             max_attempts: usize::from(self.proxy_max_attempts),
             default_max_tokens: self.budget_default_max_tokens,
+            shared_rate_limits: self.shared_rate_limits(),
         }
     }
 }

@@ -8,7 +8,8 @@
 use leptos::prelude::*;
 
 use crate::dto_alerts::{
-    AlertEventDto, AlertLimitDto, DeliveryDto, NewWebhookDto, NotificationsDto, RuleDto, WebhookDto,
+    AlertEventDto, AlertLimitDto, DeliveryDto, EmailDeliveryDto, NewWebhookDto, NotificationsDto,
+    RuleDto, WebhookDto,
 };
 use crate::error::AppError;
 
@@ -364,6 +365,27 @@ pub async fn alerts_email_ready() -> Result<bool, AppError> {
     let state = crate::ssr::state()?;
     crate::ssr::require_admin().await?;
     Ok(state.mailer.is_some())
+}
+
+/// The organization's latest alert e-mails (20), newest first.
+#[server(prefix = "/rpc", endpoint = "alerts_email_log")]
+pub async fn alerts_email_log() -> Result<Vec<EmailDeliveryDto>, AppError> {
+    let state = crate::ssr::state()?;
+    let (admin, _) = crate::ssr::require_admin().await?;
+    let found = domain::alerts::email::deliveries(&state.db, admin.user().org_id, None, 20).await?;
+    Ok(found
+        .into_iter()
+        .map(|d| EmailDeliveryDto {
+            id: d.id,
+            event: d.event,
+            recipients: serde_json::from_str(&d.recipients).unwrap_or_default(),
+            subject: d.subject,
+            status: d.status,
+            attempts: d.attempts,
+            last_error: d.last_error,
+            created_at: d.created_at.to_rfc3339(),
+        })
+        .collect())
 }
 
 /// The organization's webhooks.

@@ -44,9 +44,7 @@ impl Table {
 pub fn check_identifier(name: &str) -> Result<&str, BackupError> {
     let plain = !name.is_empty()
         && name.len() <= 63
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if plain {
         Ok(name)
     } else {
@@ -56,10 +54,7 @@ pub fn check_identifier(name: &str) -> Result<&str, BackupError> {
     }
 }
 
-async fn strings<C: ConnectionTrait>(
-    db: &C,
-    sql: &str,
-) -> Result<Vec<Vec<String>>, BackupError> {
+async fn strings<C: ConnectionTrait>(db: &C, sql: &str) -> Result<Vec<Vec<String>>, BackupError> {
     let backend = db.get_database_backend();
     let rows = db
         .query_all_raw(Statement::from_string(backend, sql.to_owned()))
@@ -80,7 +75,10 @@ async fn strings<C: ConnectionTrait>(
 /// The migrations applied to this database, oldest first.
 pub async fn applied_migrations<C: ConnectionTrait>(db: &C) -> Result<Vec<String>, BackupError> {
     let rows = strings(db, "SELECT version FROM seaql_migrations ORDER BY version").await?;
-    Ok(rows.into_iter().filter_map(|r| r.into_iter().next()).collect())
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| r.into_iter().next())
+        .collect())
 }
 
 /// Every table but `seaql_migrations`, parents before children (then by name).
@@ -165,13 +163,16 @@ async fn foreign_keys<C: ConnectionTrait>(
 /// A topological order (Kahn), alphabetical among the tables ready at each step; tables in a
 /// cycle, if any, come last by name. Self-references are ignored (rows go in id order).
 pub fn parents_first(names: BTreeSet<String>, edges: &[(String, String)]) -> Vec<String> {
-    let mut parents: BTreeMap<&str, BTreeSet<&str>> =
-        names.iter().map(|n| (n.as_str(), BTreeSet::new())).collect();
+    let mut parents: BTreeMap<&str, BTreeSet<&str>> = names
+        .iter()
+        .map(|n| (n.as_str(), BTreeSet::new()))
+        .collect();
     for (child, parent) in edges {
-        if child != parent && names.contains(parent) {
-            if let Some(set) = parents.get_mut(child.as_str()) {
-                set.insert(parent.as_str());
-            }
+        if child != parent
+            && names.contains(parent)
+            && let Some(set) = parents.get_mut(child.as_str())
+        {
+            set.insert(parent.as_str());
         }
     }
     let mut order: Vec<String> = Vec::with_capacity(names.len());

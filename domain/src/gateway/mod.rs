@@ -33,6 +33,8 @@ pub struct ProxyLimits {
     pub max_attempts: usize,
     /// Output tokens reserved against budgets when a request names no maximum.
     pub default_max_tokens: u32,
+    /// Keep rate-limit state in the database, shared by every replica (else in memory).
+    pub shared_rate_limits: bool,
 }
 
 impl Default for ProxyLimits {
@@ -43,6 +45,7 @@ impl Default for ProxyLimits {
             first_byte_timeout: Duration::from_secs(300),
             max_attempts: 3,
             default_max_tokens: 4096,
+            shared_rate_limits: false,
         }
     }
 }
@@ -57,7 +60,7 @@ pub struct Gateway {
     pub health: health::KeyHealth,
     pub ledger: Ledger,
     pub limits: ProxyLimits,
-    /// Requests/tokens per minute, per limit row, on this server.
+    /// Requests/tokens per minute, per limit row: on this server, or shared in the database.
     pub rate_limits: crate::limits::rate::RateLimits,
 }
 
@@ -70,9 +73,13 @@ impl Gateway {
             routes: Default::default(),
             prices: Default::default(),
             health: Default::default(),
+            rate_limits: if limits.shared_rate_limits {
+                crate::limits::rate::RateLimits::shared(db.clone())
+            } else {
+                Default::default()
+            },
             ledger: Ledger::start(db),
             limits,
-            rate_limits: Default::default(),
         }
     }
 

@@ -9,6 +9,7 @@
 pub mod admission;
 pub mod period;
 pub mod rate;
+pub mod rate_shared;
 pub mod settle;
 pub mod store;
 

@@ -1,7 +1,8 @@
 //! Rate limits: requests and tokens per minute per Keygate key, user and project, enforced
-//! with GCRA (the `governor` crate) in this server's memory. A limiter is kept per limit row
-//! and rebuilt when its quota changes. Every admitted request gets the most restrictive
-//! state as `x-ratelimit-*` headers, the OpenAI way; a refused one gets `Retry-After`.
+//! with GCRA — in this server's memory (the `governor` crate; a limiter per limit row, rebuilt
+//! when its quota changes), or shared by every replica through the database
+//! ([`super::rate_shared`]). Every admitted request gets the most restrictive state as
+//! `x-ratelimit-*` headers, the OpenAI way; a refused one gets `Retry-After`.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -23,6 +24,23 @@ type Limiter = RateLimiter<NotKeyed, InMemoryState, DefaultClock, StateInformati
 enum Unit {
     Requests,
     Tokens,
+}
+
+impl Unit {
+    fn as_str(self) -> &'static str {
+        match self {
+            Unit::Requests => "requests",
+            Unit::Tokens => "tokens",
+        }
+    }
+}
+
+/// Why a rate check did not admit a request.
+#[derive(Clone, Debug)]
+pub enum RateError {
+    Refused(RateRefusal),
+    /// The shared state could not be read or written: refuse rather than guess.
+    Unavailable(String),
 }
 
 /// One quota's state after a decision.
@@ -131,11 +149,13 @@ struct Slot {
     limiter: Arc<Limiter>,
 }
 
-/// The limiters of this server, by limit row and unit.
+/// The limiters of this server, by limit row and unit — or, when `shared` is set, the
+/// database every replica uses.
 #[derive(Default)]
 pub struct RateLimits {
     slots: Mutex<HashMap<(i32, Unit), Slot>>,
     clock: DefaultClock,
+    shared: Option<sea_orm::DatabaseConnection>,
 }
 
 impl std::fmt::Debug for RateLimits {
@@ -145,6 +165,32 @@ impl std::fmt::Debug for RateLimits {
 }
 
 impl RateLimits {
+    /// Limits kept in `db`, exact across every replica sharing it.
+    pub fn shared(db: sea_orm::DatabaseConnection) -> Self {
+        Self {
+            shared: Some(db),
+            ..Self::default()
+        }
+    }
+
+    /// Whether decisions are shared through the database.
+    pub fn is_shared(&self) -> bool {
+        self.shared.is_some()
+    }
+
+    /// Takes one request and `tokens` tokens from every rate limit in `limits`, in memory or
+    /// in the database.
+    pub async fn check(
+        &self,
+        limits: &[usage_limit::Model],
+        tokens: u32,
+    ) -> Result<RateState, RateError> {
+        match &self.shared {
+            None => self.check_here(limits, tokens).map_err(RateError::Refused),
+            Some(db) => check_shared(db, limits, tokens).await,
+        }
+    }
+
     fn limiter(&self, limit_id: i32, unit: Unit, per_minute: NonZeroU32) -> Arc<Limiter> {
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
         let slot = slots.entry((limit_id, unit)).or_insert_with(|| Slot {
@@ -160,8 +206,9 @@ impl RateLimits {
         slot.limiter.clone()
     }
 
-    /// Takes one request and `tokens` tokens from every rate limit in `limits`.
-    pub fn check(
+    /// Takes one request and `tokens` tokens from every rate limit in `limits`, in this
+    /// server's memory.
+    pub fn check_here(
         &self,
         limits: &[usage_limit::Model],
         tokens: u32,
@@ -211,6 +258,60 @@ impl RateLimits {
         }
         Ok(state)
     }
+}
+
+/// [`RateLimits::check`] against the shared `rate_cells` table.
+async fn check_shared(
+    db: &sea_orm::DatabaseConnection,
+    limits: &[usage_limit::Model],
+    tokens: u32,
+) -> Result<RateState, RateError> {
+    use super::rate_shared::{Decision, take};
+    let now_us = chrono::Utc::now().timestamp_micros();
+    let mut state = RateState::default();
+    for limit in limits {
+        let scope = scope_of(limit).unwrap_or(Scope::Project);
+        let quotas = [
+            (Unit::Requests, limit.rpm, 1u32),
+            (Unit::Tokens, limit.tpm, tokens.max(1)),
+        ];
+        for (unit, per_minute, cells) in quotas {
+            let Some(per_minute) = per_minute
+                .and_then(|v| u32::try_from(v).ok())
+                .filter(|v| *v > 0)
+            else {
+                continue;
+            };
+            let decision = take(db, limit.id, unit.as_str(), per_minute, cells, now_us)
+                .await
+                .map_err(|e| RateError::Unavailable(e.to_string()))?;
+            let refusal = |retry_after: Duration, too_large: bool, state: RateState| {
+                RateError::Refused(RateRefusal {
+                    scope,
+                    scope_id: limit.scope_id,
+                    tokens: unit == Unit::Tokens,
+                    limit: per_minute,
+                    retry_after,
+                    too_large,
+                    state,
+                })
+            };
+            match decision {
+                Decision::Admitted { remaining } => {
+                    state.tighten(unit, window(per_minute, remaining));
+                }
+                Decision::Refused { retry_after } => {
+                    state.tighten(unit, window(per_minute, 0));
+                    return Err(refusal(retry_after, false, state));
+                }
+                Decision::TooLarge => {
+                    state.tighten(unit, window(per_minute, 0));
+                    return Err(refusal(Duration::from_secs(60), true, state));
+                }
+            }
+        }
+    }
+    Ok(state)
 }
 
 fn new_limiter(per_minute: NonZeroU32) -> Limiter {
@@ -265,11 +366,11 @@ mod tests {
         let limits = RateLimits::default();
         let rows = [limit(1, Some(3), None)];
         for expected_remaining in [2, 1, 0] {
-            let state = limits.check(&rows, 10).unwrap();
+            let state = limits.check_here(&rows, 10).unwrap();
             assert_eq!(state.requests.unwrap().remaining, expected_remaining);
             assert_eq!(state.tokens, None);
         }
-        let refused = limits.check(&rows, 10).unwrap_err();
+        let refused = limits.check_here(&rows, 10).unwrap_err();
         assert!(!refused.tokens);
         assert_eq!(refused.limit, 3);
         // One request per 20 s replenishes.
@@ -283,10 +384,10 @@ mod tests {
     fn tokens_are_taken_in_bulk_and_oversized_requests_refused() {
         let limits = RateLimits::default();
         let rows = [limit(2, None, Some(1000))];
-        let state = limits.check(&rows, 600).unwrap();
+        let state = limits.check_here(&rows, 600).unwrap();
         assert_eq!(state.tokens.unwrap().remaining, 400);
-        assert!(limits.check(&rows, 600).unwrap_err().tokens);
-        let too_large = limits.check(&rows, 5000).unwrap_err();
+        assert!(limits.check_here(&rows, 600).unwrap_err().tokens);
+        let too_large = limits.check_here(&rows, 5000).unwrap_err();
         assert!(too_large.too_large);
         assert!(too_large.message().contains("more tokens"));
     }
@@ -295,12 +396,12 @@ mod tests {
     fn the_tightest_window_is_reported_and_quota_changes_rebuild() {
         let limits = RateLimits::default();
         let state = limits
-            .check(&[limit(3, Some(100), None), limit(4, Some(5), None)], 1)
+            .check_here(&[limit(3, Some(100), None), limit(4, Some(5), None)], 1)
             .unwrap();
         assert_eq!(state.requests.unwrap().limit, 5);
         assert_eq!(state.requests.unwrap().remaining, 4);
         // Raising the quota starts a fresh limiter.
-        let state = limits.check(&[limit(4, Some(50), None)], 1).unwrap();
+        let state = limits.check_here(&[limit(4, Some(50), None)], 1).unwrap();
         assert_eq!(state.requests.unwrap().remaining, 49);
         let headers = state.headers();
         assert!(headers.contains(&("x-ratelimit-limit-requests", "50".to_owned())));

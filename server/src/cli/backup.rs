@@ -3,8 +3,8 @@
 //! nor touches the master key; the operator is reminded to back it up separately.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufReader, BufWriter, Write as _};
-use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+use std::io::{BufReader, BufWriter};
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -112,11 +112,17 @@ async fn write_backup(
     file.sync_all()
         .map_err(|e| format!("cannot write {}: {e}", temp.display()))?;
     drop(file);
-    std::fs::rename(temp, out).map_err(|e| format!("cannot move the backup to {}: {e}", out.display()))?;
+    std::fs::rename(temp, out)
+        .map_err(|e| format!("cannot move the backup to {}: {e}", out.display()))?;
     Ok(summary)
 }
 
-pub async fn run_restore(config: &Config, from: &Path, force: bool, json: bool) -> Result<(), String> {
+pub async fn run_restore(
+    config: &Config,
+    from: &Path,
+    force: bool,
+    json: bool,
+) -> Result<(), String> {
     let file = File::open(from).map_err(|e| format!("cannot open {}: {e}", from.display()))?;
     let db = connect(config).await?;
     let started = Instant::now();

@@ -56,7 +56,7 @@ fn guarded(token: Option<TokenDigest>, state: &AppState, headers: &HeaderMap) ->
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|t| digest(t.trim()));
-    if !presented.is_some_and(|p| bool::from(p.ct_eq(&expected))) {
+    if !presented.is_some_and(|p| bool::from(p[..].ct_eq(&expected[..]))) {
         let mut response = ApiError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_token",

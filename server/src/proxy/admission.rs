@@ -12,7 +12,7 @@ use domain::gateway::prices::Priced;
 use domain::gateway::usage::Usage;
 use domain::gateway::{estimate, pricing};
 use domain::limits::admission::{self, Subject};
-use domain::limits::rate::RateState;
+use domain::limits::rate::{RateError, RateState};
 use domain::limits::{Estimate, Refusal, Reservation};
 use domain::virtual_keys::Caller;
 use serde_json::Value;
@@ -72,7 +72,7 @@ pub fn estimate(
     }
 }
 
-fn unavailable(dialect: Dialect, error: &sea_orm::DbErr) -> ProxyError {
+fn unavailable(dialect: Dialect, error: &dyn std::fmt::Display) -> ProxyError {
     tracing::error!(error = %error, "cannot read or write usage limits; refusing the request");
     ProxyError::new(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -111,17 +111,21 @@ pub async fn admit(
         .gateway
         .rate_limits
         .check(&applicable.own, tokens)
-        .map_err(|refusal| {
-            let mut error =
-                ProxyError::new(StatusCode::TOO_MANY_REQUESTS, dialect, refusal.message())
-                    .code(if refusal.tokens {
-                        "tokens_rate_limit_exceeded"
-                    } else {
-                        "requests_rate_limit_exceeded"
-                    })
-                    .retry_after(Some(refusal.retry_after_secs()));
-            error.headers = refusal.state.headers();
-            error
+        .await
+        .map_err(|error| match error {
+            RateError::Unavailable(e) => unavailable(dialect, &e),
+            RateError::Refused(refusal) => {
+                let mut error =
+                    ProxyError::new(StatusCode::TOO_MANY_REQUESTS, dialect, refusal.message())
+                        .code(if refusal.tokens {
+                            "tokens_rate_limit_exceeded"
+                        } else {
+                            "requests_rate_limit_exceeded"
+                        })
+                        .retry_after(Some(refusal.retry_after_secs()));
+                error.headers = refusal.state.headers();
+                error
+            }
         })?;
     let now = chrono::Utc::now();
     let reservation = admission::reserve(&state.db, &applicable, estimate, now)

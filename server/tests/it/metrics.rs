@@ -196,7 +196,8 @@ async fn the_token_guards_metrics_that_count_proxied_requests() {
     };
     // N plain calls, the stream and the limited key's first call.
     assert_eq!(delta(requests, &ok_200), (N + 2) as f64);
-    assert_eq!(delta(durations, &ok), (N + 2) as f64);
+    // Durations cover every answer, the refusal too.
+    assert_eq!(delta(durations, &ok), (N + 3) as f64);
     assert_eq!(delta(first_bytes, &ok), 1.0);
     assert_eq!(
         delta(requests, &[ok[0], ok[1], ("status", "429")]),

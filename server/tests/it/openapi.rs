@@ -45,6 +45,7 @@ async fn the_openapi_document_matches_the_router(backend: Backend) {
         ("delete", "/api/admin/alerts/rules/{id}"),
         ("get", "/api/admin/alerts/events"),
         ("post", "/api/admin/alerts/evaluate"),
+        ("get", "/api/admin/alerts/email-deliveries"),
         ("get", "/api/admin/webhooks"),
         ("post", "/api/admin/webhooks"),
         ("delete", "/api/admin/webhooks/{id}"),

@@ -89,6 +89,48 @@ async fn a_budget_is_exact_across_three_replicas() {
     gw.finish().await;
 }
 
+/// On PostgreSQL rate limits live in the database (`KEYGATE_RATE_LIMIT_STORE=auto`): a limit
+/// of 6 requests a minute admits 6 in all, however the requests are spread.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limit_is_shared_by_three_replicas() {
+    let gw = Gateway::start(Backend::Postgres).await;
+    let (b, c) = cluster(&gw).await;
+    gw.add_key("openai", OPENAI_KEY).await;
+    let (key_id, key) = gw.mint(json!({})).await;
+    let res = gw
+        .owner
+        .put(gw.app.url(&format!("/api/admin/limits/key/{key_id}")))
+        .json(&json!({"period": "monthly", "rpm": 6}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let replicas = [&gw.app, &b, &c];
+    let mut remaining = Vec::new();
+    let mut refused = 0;
+    for i in 0..12 {
+        let res = call(replicas[i % 3], &key, chat("gpt-4o-mini", 5)).await;
+        match res.status() {
+            StatusCode::OK => remaining.push(
+                res.headers()["x-ratelimit-remaining-requests"]
+                    .to_str()
+                    .unwrap()
+                    .to_owned(),
+            ),
+            StatusCode::TOO_MANY_REQUESTS => {
+                assert!(res.headers().contains_key("retry-after"));
+                refused += 1;
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(remaining, ["5", "4", "3", "2", "1", "0"], "one bucket for all");
+    assert_eq!(refused, 6);
+    b.stop().await;
+    c.stop().await;
+    gw.finish().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revocation_reaches_every_replica_within_a_second() {
     let gw = Gateway::start(Backend::Postgres).await;

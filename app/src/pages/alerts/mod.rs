@@ -5,6 +5,7 @@
 
 mod deliveries;
 mod email_field;
+mod email_log;
 mod events;
 mod fields;
 mod rule_form;
@@ -20,6 +21,7 @@ use crate::components::bell::provide_bell_refresh;
 use crate::components::layout::{PageHeader, use_me};
 use crate::components::toast::use_toasts;
 use crate::pages::NotAllowed;
+use email_log::EmailLogCard;
 use events::EventTable;
 use rule_form::{RuleCard, RuleForm};
 use rules::RuleTable;
@@ -114,6 +116,7 @@ pub fn AlertsPage() -> impl IntoView {
                 </Transition>
             </section>
             <WebhooksCard hooks_changed />
+            <EmailLogCard changed=events_changed />
         </div>
     }
     .into_any()

@@ -367,14 +367,14 @@ impl TestApp {
         self.rpc(client, "change_password", &form).await
     }
 
-    /// Stops the server and closes its pool, keeping its data (start again with
-    /// `restart_with`).
-    pub async fn stop(&mut self) {
+    /// Stops the server and closes its pool, keeping its data and this handle: `restart_with`
+    /// starts it again (for work that needs the database to itself, like a restore).
+    pub async fn pause(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         self.state.db.clone().close().await.ok();
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 
     /// Stops the server, then starts a new one on the same data (a restart).
