@@ -127,11 +127,30 @@ impl ProviderKind {
 pub fn is_forbidden_upstream_ip(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_forbidden_v4(v4),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+        IpAddr::V6(v6) => match embedded_v4(v6) {
             Some(v4) => is_forbidden_v4(v4),
             None => is_forbidden_v6(v6),
         },
     }
+}
+
+/// The IPv4 address an IPv6 one carries where the network may route it to that IPv4 host:
+/// IPv4-mapped (`::ffff:a.b.c.d`), the deprecated IPv4-compatible form (`::a.b.c.d`, not
+/// `::` or `::1`) and the NAT64 well-known prefix (`64:ff9b::a.b.c.d`).
+fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return Some(v4);
+    }
+    let s = ip.segments();
+    let tail = Ipv4Addr::new(
+        (s[6] >> 8) as u8,
+        (s[6] & 0xff) as u8,
+        (s[7] >> 8) as u8,
+        (s[7] & 0xff) as u8,
+    );
+    let compatible = s[..6] == [0; 6] && s[6] != 0;
+    let nat64 = s[..6] == [0x64, 0xff9b, 0, 0, 0, 0];
+    (compatible || nat64).then_some(tail)
 }
 
 fn is_forbidden_v4(ip: Ipv4Addr) -> bool {

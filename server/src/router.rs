@@ -102,7 +102,10 @@ pub fn build(config: &Config, state: AppState) -> Router {
     // The proxy is for programs: no sessions, cookies or page headers on its hot path.
     // Both learn the client's address from the outermost layer.
     let trusted = std::sync::Arc::new(config.trusted_proxies.clone());
-    proxy.merge(metrics).merge(app).layer(from_fn(move |req, next| {
-        crate::client_addr::resolve(trusted.clone(), req, next)
-    }))
+    proxy
+        .merge(metrics)
+        .merge(app)
+        .layer(from_fn(move |req, next| {
+            crate::client_addr::resolve(trusted.clone(), req, next)
+        }))
 }

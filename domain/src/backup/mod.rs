@@ -13,6 +13,8 @@ pub mod dump;
 pub mod format;
 pub mod restore;
 pub mod schema;
+#[cfg(test)]
+mod tests;
 
 pub use dump::dump;
 pub use restore::restore;

@@ -259,6 +259,9 @@ impl Upstreams {
 }
 
 #[cfg(test)]
+mod ssrf_corpus;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
