@@ -99,17 +99,16 @@ async fn no_internal_address_can_be_saved_or_reached() {
         if validate_base_url(&url, false).is_ok() {
             saved.push(url.clone());
         }
-        for endpoint in [
+        let endpoints = [
             upstreams.endpoint(ProviderKind::Custom, Some(&url)),
             upstreams.proxy_custom_endpoint(&url),
             upstreams.webhook_endpoint(&url),
-        ] {
-            // Refused before any connection; were one to slip through, it is sent, and the
-            // listeners below would count it.
-            if let Ok(endpoint) = endpoint {
-                saved.push(url.clone());
-                let _ = endpoint.client.get(endpoint.base.clone()).send().await;
-            }
+        ];
+        // Refused before any connection; were one to slip through, it is sent, and the
+        // listeners below would count it.
+        for endpoint in endpoints.into_iter().flatten() {
+            saved.push(url.clone());
+            let _ = endpoint.client.get(endpoint.base.clone()).send().await;
         }
     }
     // Names that resolve to loopback are refused by the guarded client's resolver.
