@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
+};
 
 use crate::error::DomainError;
 
@@ -33,10 +35,21 @@ pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, Domain
             .map_err(|e| DomainError::internal("could not connect to the database", e))
     };
     let migrating = connect().await?;
-    Migrator::up(&migrating, None).await.map_err(|e| {
+    // Replicas starting together on one PostgreSQL database would race to create the same
+    // tables: the first takes a session advisory lock and migrates, the others wait for it and
+    // then find nothing to do. The lock lives on one connection held for the whole migration.
+    let lock = match migrating.get_database_backend() {
+        DbBackend::Postgres => Some(MigrationLock::take(url).await?),
+        _ => None,
+    };
+    let migrated = Migrator::up(&migrating, None).await.map_err(|e| {
         tracing::error!(error = %e, "database migration failed");
         DomainError::internal("database migration failed", e)
-    })?;
+    });
+    if let Some(lock) = lock {
+        lock.release().await;
+    }
+    migrated?;
     // Serve from fresh connections: a pooled SQLite connection that cached a statement before
     // a migration added columns can return rows without them.
     migrating
@@ -44,4 +57,43 @@ pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, Domain
         .await
         .map_err(|e| DomainError::internal("could not close the migration pool", e))?;
     connect().await
+}
+
+/// Any number unique to Keygate's migrations, for `pg_advisory_lock`.
+const MIGRATION_LOCK_KEY: i64 = 0x4b65_7967_6174_6531; // "Keygate1"
+
+/// A PostgreSQL session advisory lock held on its own single connection.
+struct MigrationLock(DatabaseConnection);
+
+impl MigrationLock {
+    async fn take(url: &str) -> Result<Self, DomainError> {
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .max_connections(1)
+            .min_connections(1)
+            .connect_timeout(Duration::from_secs(10))
+            .sqlx_logging(false);
+        let conn = Database::connect(options)
+            .await
+            .map_err(|e| DomainError::internal("could not connect to the database", e))?;
+        conn.execute_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"),
+        ))
+        .await
+        .map_err(|e| DomainError::internal("could not lock the schema for migration", e))?;
+        Ok(Self(conn))
+    }
+
+    /// Unlocks (closing the session would too).
+    async fn release(self) {
+        let unlock = Statement::from_string(
+            DbBackend::Postgres,
+            format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"),
+        );
+        if let Err(e) = self.0.execute_raw(unlock).await {
+            tracing::warn!(error = %e, "could not unlock the migration lock; closing the session");
+        }
+        let _ = self.0.close().await;
+    }
 }

@@ -25,7 +25,7 @@ use crate::entities::{organization, user};
 /// (~40 ms), so 200,000 rows in 4,000-parameter statements took a minute instead of seconds.
 fn max_params(backend: DbBackend) -> usize {
     if backend == DbBackend::Postgres {
-        60_000
+        2_000
     } else {
         30_000
     }

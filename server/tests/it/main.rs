@@ -18,6 +18,7 @@ mod cli_manage;
 mod cli_proxy_keys;
 mod cli_vault_tokens;
 mod custom_providers;
+mod deploy;
 mod insight;
 mod insight_rollups;
 mod ip_allowlist;
