@@ -36,6 +36,7 @@ mod proxy_sdk;
 mod proxy_stream;
 mod replicas;
 mod rotation;
+mod secret_scan;
 mod startup;
 mod token_scopes;
 mod tokens;
