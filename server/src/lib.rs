@@ -32,6 +32,7 @@ pub struct Server {
     /// The separate `/metrics` listener (`KEYGATE_METRICS_ADDR`), if configured.
     metrics: Option<metrics::Listener>,
     rotation_tick: std::time::Duration,
+    shutdown_grace: std::time::Duration,
 }
 
 impl Server {
@@ -54,6 +55,7 @@ impl Server {
             router,
             metrics,
             rotation_tick: config.rotation_tick,
+            shutdown_grace: config.shutdown_grace,
         })
     }
 
@@ -107,13 +109,35 @@ impl Server {
             prune_lease.clone(),
         ));
         let metrics = self.metrics.map(metrics::Listener::spawn);
-        let result = axum::serve(
+        // On the shutdown signal the listener stops accepting and open requests (streams
+        // included) may finish — for at most `shutdown_grace`, then the server returns anyway.
+        let (stopping, mut stopping_seen) = tokio::sync::watch::channel(false);
+        let signal = async move {
+            shutdown.await;
+            let _ = stopping.send(true);
+        };
+        let grace = self.shutdown_grace;
+        let deadline = async move {
+            let _ = stopping_seen.wait_for(|stopping| *stopping).await;
+            tokio::time::sleep(grace).await;
+        };
+        let serve = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        .with_graceful_shutdown(signal)
+        .into_future();
+        let result = tokio::select! {
+            result = serve => result,
+            () = deadline => {
+                tracing::warn!(
+                    grace_ms = u64::try_from(grace.as_millis()).unwrap_or(u64::MAX),
+                    "requests still open at the shutdown deadline are cut off"
+                );
+                Ok(())
+            }
+        };
         sweeper.abort();
         rotations.abort();
         alerts.abort();

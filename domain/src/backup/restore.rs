@@ -22,10 +22,11 @@ use crate::entities::{organization, user};
 
 /// Parameters per INSERT statement, under SQLite's (32,766) and PostgreSQL's (65,535) limits.
 /// Big statements matter on PostgreSQL: each one may wait out a delayed TCP acknowledgement
-/// (~40 ms), so 200,000 rows in 4,000-parameter statements took a minute instead of seconds.
+/// (~40 ms; sqlx leaves Nagle on). 200,000 rows took 123 s in 2,000-parameter statements, 68 s
+/// in 4,000, 15 s in 16,000 and 12 s in 60,000.
 fn max_params(backend: DbBackend) -> usize {
     if backend == DbBackend::Postgres {
-        2_000
+        60_000
     } else {
         30_000
     }

@@ -37,6 +37,7 @@ mod proxy_stream;
 mod replicas;
 mod rotation;
 mod secret_scan;
+mod shutdown;
 mod startup;
 mod token_scopes;
 mod tokens;

@@ -104,6 +104,8 @@ pub struct TestApp {
     pub database: Arc<TestDatabase>,
     pub dir: Arc<tempfile::TempDir>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Resolves when the server's `run` has returned (after its shutdown).
+    stopped: Option<tokio::sync::oneshot::Receiver<()>>,
 }
 
 pub fn config_for(dir: &tempfile::TempDir, database: &TestDatabase) -> Config {
@@ -151,6 +153,7 @@ async fn try_start(
     let state = server.state.clone();
     let setup_token = server.setup_token.clone();
     let (tx, rx) = tokio::sync::oneshot::channel();
+    let (stopped_tx, stopped) = tokio::sync::oneshot::channel();
     tokio::spawn(async move {
         server
             .run(async {
@@ -158,6 +161,7 @@ async fn try_start(
             })
             .await
             .unwrap();
+        let _ = stopped_tx.send(());
     });
     Ok(TestApp {
         base,
@@ -167,6 +171,7 @@ async fn try_start(
         database,
         dir,
         shutdown: Some(tx),
+        stopped: Some(stopped),
     })
 }
 
@@ -399,6 +404,20 @@ impl TestApp {
         config.addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
         adjust(&mut config);
         start(config, self.database.clone(), self.dir.clone()).await
+    }
+
+    /// Sends the shutdown signal (as SIGTERM does) and returns at once.
+    pub fn signal_shutdown(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+
+    /// Waits until the server's `run` has returned.
+    pub async fn stopped(&mut self) {
+        if let Some(stopped) = self.stopped.take() {
+            let _ = stopped.await;
+        }
     }
 
     /// Shuts this server down gracefully (as on SIGTERM), leaving the database in place.
