@@ -345,20 +345,24 @@ async fn budgets_fail_closed_when_the_database_is_unavailable(backend: Backend) 
     assert_eq!(gw.fake.requests_to("/chat/completions").len(), 1);
 
     bring_database_back(outage).await;
-    let mut recovered = false;
-    for _ in 0..50 {
+    // It recovers by itself: the target is within 5 s of the database returning.
+    let returned = std::time::Instant::now();
+    loop {
         let res = gw
             .call(&key, "/v1/chat/completions", chat("gpt-4o", 10))
             .await;
         if res.status() == StatusCode::OK {
-            recovered = true;
             break;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(
+            returned.elapsed() < Duration::from_secs(5),
+            "the proxy did not recover within 5 s of the database returning"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(
-        recovered,
-        "the proxy did not recover after the database returned"
+    eprintln!(
+        "{backend:?}: proxy serving again {} ms after the database returned",
+        returned.elapsed().as_millis()
     );
     gw.finish().await;
 }
