@@ -6,6 +6,7 @@
 #                cargo test (SQLite + PostgreSQL), Playwright end-to-end tests
 #   make e2e     only the Playwright suite (expects a previous `cargo leptos build`)
 #   make bench   the proxy benchmark (release build, fake provider on loopback; see README)
+#   make fuzz    the cargo-fuzz targets in fuzz/, FUZZ_SECONDS (default 60) each (see README)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -67,10 +68,10 @@ step = printf '\n==> %s\n' "$(1)"; _s=$$(date +%s); $(2); printf '<== %s (%ss)\n
 # The test steps must run in order, even under `make -j`.
 .NOTPARALLEL:
 
-.PHONY: help setup run test test-steps fmt-check wasm-deps release clippy clippy-wasm build cargo-test e2e bench bench-insight
+.PHONY: help setup run test test-steps fmt-check wasm-deps release clippy clippy-wasm build cargo-test e2e bench bench-insight fuzz
 
 help:
-	@echo "make setup | make run | make test | make e2e | make bench"
+	@echo "make setup | make run | make test | make e2e | make bench | make fuzz"
 
 setup:
 	@$(ROOT)/scripts/setup.sh
@@ -123,3 +124,8 @@ bench: setup
 
 bench-insight: setup
 	@$(ROOT)/bench/insight-bench.sh
+
+# Not part of `make test` either: each target runs for FUZZ_SECONDS (default 60) and takes a
+# core. Builds fuzz/ (its own workspace and target dir) with RUSTC_BOOTSTRAP=1; see the script.
+fuzz:
+	@$(ROOT)/scripts/fuzz.sh

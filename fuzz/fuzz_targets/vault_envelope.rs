@@ -109,7 +109,7 @@ fuzz_target!(|data: &[u8]| {
         2 => {
             let record = String::from_utf8_lossy(rest);
             let other = SecretContext {
-                record: &record,
+                record: record.as_ref(),
                 ..context()
             };
             let opened = ring.open(&other, sealed);

@@ -13,7 +13,9 @@ pub const KEY_LEN: usize = PREFIX.len() + RANDOM_LEN + CHECKSUM_LEN;
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /// Six base62 characters derived from SHA-256 of the random part (62^6 ≈ 5.7·10^10 values).
-fn checksum(random: &str) -> [u8; CHECKSUM_LEN] {
+/// Public so the fuzz targets (`fuzz/fuzz_targets/key_format.rs`) can build well-formed keys
+/// from arbitrary input; nothing in the server needs it outside this module.
+pub fn checksum(random: &str) -> [u8; CHECKSUM_LEN] {
     let digest = Sha256::digest(random.as_bytes());
     let mut n = u64::from_be_bytes([
         digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7],

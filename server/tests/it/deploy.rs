@@ -26,7 +26,7 @@ fn compose_environment(compose: &str) -> BTreeMap<String, String> {
     for line in compose.lines() {
         let trimmed = line.trim();
         let indent = line.len() - line.trim_start().len();
-        if indent == 2 && trimmed.ends_with(':') || indent == 2 && trimmed.contains(": &") {
+        if indent == 2 && (trimmed.ends_with(':') || trimmed.contains(": &")) {
             in_service = trimmed.starts_with("keygate-1:");
             in_environment = false;
             continue;
@@ -35,10 +35,12 @@ fn compose_environment(compose: &str) -> BTreeMap<String, String> {
             in_environment = trimmed == "environment:";
             continue;
         }
-        if in_service && in_environment && indent == 6 {
-            if let Some((key, value)) = trimmed.split_once(": ") {
-                env.insert(key.to_owned(), value.to_owned());
-            }
+        if in_service
+            && in_environment
+            && indent == 6
+            && let Some((key, value)) = trimmed.split_once(": ")
+        {
+            env.insert(key.to_owned(), value.to_owned());
         }
     }
     env

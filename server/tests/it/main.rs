@@ -10,6 +10,7 @@ mod accounts;
 mod alerts;
 mod alerts_email;
 mod audit;
+mod bad_input;
 mod backup;
 mod broker;
 mod cli;
