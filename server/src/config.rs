@@ -239,6 +239,11 @@ pub struct Config {
     #[arg(long, env = "KEYGATE_RATE_LIMIT_STORE", default_value = "auto", value_parser = ["auto", "memory", "database"], global = true)]
     pub rate_limit_store: String,
 
+    /// How long a client may take to send a request's headers before the connection is
+    /// closed (against clients that trickle headers to hold connections open).
+    #[arg(long, env = "KEYGATE_HEADER_READ_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration, global = true)]
+    pub header_read_timeout: Duration,
+
     /// After SIGTERM/Ctrl-C: how long open requests and streams may still finish before the
     /// server exits anyway (new connections are refused at once; the ledger is flushed after).
     #[arg(long, env = "KEYGATE_SHUTDOWN_GRACE", default_value = "30s", value_parser = humantime::parse_duration, global = true)]
@@ -327,6 +332,7 @@ impl Config {
             proxy_max_attempts: 3,
             rotation_tick: Duration::from_secs(60),
             shutdown_grace: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(30),
             budget_default_max_tokens: 4096,
             smtp_url: None,
             smtp_from: None,

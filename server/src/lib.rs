@@ -10,6 +10,7 @@ pub mod proxy;
 pub mod rest;
 pub mod router;
 pub mod security;
+pub mod serve;
 pub mod startup;
 
 use std::net::SocketAddr;
@@ -33,6 +34,7 @@ pub struct Server {
     metrics: Option<metrics::Listener>,
     rotation_tick: std::time::Duration,
     shutdown_grace: std::time::Duration,
+    header_read_timeout: std::time::Duration,
 }
 
 impl Server {
@@ -56,6 +58,7 @@ impl Server {
             metrics,
             rotation_tick: config.rotation_tick,
             shutdown_grace: config.shutdown_grace,
+            header_read_timeout: config.header_read_timeout,
         })
     }
 
@@ -121,15 +124,9 @@ impl Server {
             let _ = stopping_seen.wait_for(|stopping| *stopping).await;
             tokio::time::sleep(grace).await;
         };
-        let serve = axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(signal)
-        .into_future();
-        let result = tokio::select! {
-            result = serve => result,
+        let serve = serve::serve(self.listener, self.router, signal, self.header_read_timeout);
+        let result: std::io::Result<()> = tokio::select! {
+            () = serve => Ok(()),
             () = deadline => {
                 tracing::warn!(
                     grace_ms = u64::try_from(grace.as_millis()).unwrap_or(u64::MAX),

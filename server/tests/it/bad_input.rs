@@ -95,3 +95,44 @@ async fn hostile_bodies_and_headers_get_clear_refusals() {
     assert_eq!(res.status(), StatusCode::OK);
     gw.finish().await;
 }
+
+/// A client that sends half its headers and then nothing is disconnected by the header-read
+/// timeout instead of holding a connection forever; others are served meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slowloris_client_is_disconnected() {
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let app = common::spawn_app_with(Backend::Sqlite, |c| {
+        c.header_read_timeout = Duration::from_secs(2);
+    })
+    .await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut socket = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    socket
+        .write_all(b"GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let res = app
+        .client()
+        .get(app.url("/v1/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "others are served meanwhile");
+    let mut buf = [0u8; 1024];
+    let read = tokio::time::timeout(Duration::from_secs(10), socket.read(&mut buf)).await;
+    let waited = started.elapsed();
+    let n = read
+        .expect("the server kept a half-sent request open")
+        .unwrap_or(0);
+    let answer = String::from_utf8_lossy(&buf[..n]).into_owned();
+    assert!(n == 0 || answer.starts_with("HTTP/1.1 408"), "{answer}");
+    eprintln!(
+        "slowloris connection closed after {} ms (timeout 2 s)",
+        waited.as_millis()
+    );
+    assert!(waited < Duration::from_secs(4), "{waited:?}");
+    app.finish().await;
+}
