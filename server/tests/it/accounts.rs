@@ -1,6 +1,5 @@
 //! Accounts and sessions over real HTTP, on SQLite and on PostgreSQL.
 
-
 use crate::common;
 
 use common::{Backend, PASSWORD, spawn_app, spawn_app_with, spawn_with_owner};

@@ -2,7 +2,6 @@
 //! what is recorded (actor, action, outcome, IP), who may read it, tamper detection, CSV
 //! export, retention, and sensitive actions refused when the log cannot be written.
 
-
 use crate::common;
 
 use common::cli::{fails, json_ok, ok};

@@ -1,7 +1,6 @@
 //! The credential broker over real HTTP: the user's own key, else the token's project's,
 //! else the environment fallback; only with a service token; every fetch recorded.
 
-
 use crate::common;
 
 use common::{Backend, PASSWORD, json_of, spawn_app_with};

@@ -1,6 +1,5 @@
 //! The `keygate` binary itself: `--help`, and `admin create` followed by a real sign-in.
 
-
 use crate::common;
 
 use std::io::Write as _;

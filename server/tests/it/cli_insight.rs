@@ -3,7 +3,6 @@
 //! when the organization allows it, revoked tokens stop working, and key resolution is the
 //! user's own key first, then the project's.
 
-
 use crate::common;
 
 use common::Backend;

@@ -1,7 +1,6 @@
 //! `keygate org|project|key|user …`: the real binary driven the way an operator would, against
 //! the data of a running server, on SQLite and PostgreSQL.
 
-
 use crate::common;
 
 use common::cli::{assert_never_shown, fails, json_ok, ok, run, stderr_of, stdout_of};

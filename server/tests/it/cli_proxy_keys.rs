@@ -1,7 +1,6 @@
 //! `keygate token create|list|revoke` for Keygate keys (`sk-proxy-…`): the real binary against
 //! a running server's data, and the keys it prints working — then not — on the proxy.
 
-
 use crate::common;
 
 use std::time::{Duration, Instant};

@@ -1,7 +1,6 @@
 //! `keygate token create` and `keygate vault rotate|status`: the real binary against the data
 //! of a running server, including a rotation killed with SIGKILL half-way.
 
-
 use crate::common;
 
 use std::process::{Command, Stdio};

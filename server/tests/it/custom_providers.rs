@@ -1,7 +1,6 @@
 //! Custom providers (seed 004's ProviderConfig) over real HTTP: defined by admins, used by
 //! keys through their slug, verified with their own auth method.
 
-
 use crate::common;
 
 use common::fake_provider::FakeProvider;

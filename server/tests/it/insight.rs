@@ -3,7 +3,6 @@
 //! from the rollups, members limited to their own usage, ratings only by the requester, a
 //! provider key's period usage, persona analytics and the live change feed.
 
-
 use crate::common;
 
 use std::time::Duration;

@@ -3,7 +3,6 @@
 //! straight from the records (a property test over seeded random cases, on both databases).
 //! Also `keygate report` against the same data.
 
-
 use crate::common;
 
 use std::collections::HashMap;

@@ -3,7 +3,6 @@
 //! requirement, and re-verification before revealing a key. Codes are computed here with
 //! totp-rs from the secret the enrolment showed, as an authenticator app would.
 
-
 use crate::common;
 
 use common::{Backend, PASSWORD, TestApp, json_of, spawn_with_owner};

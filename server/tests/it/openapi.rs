@@ -1,6 +1,5 @@
 //! `/api/openapi.json` documents every REST route, and every documented route exists.
 
-
 use crate::common;
 
 use common::{Backend, spawn_app};

@@ -1,6 +1,5 @@
 //! `/api/admin/projects` over real HTTP, on SQLite and PostgreSQL.
 
-
 use crate::common;
 
 use common::{Backend, PASSWORD, spawn_with_owner};

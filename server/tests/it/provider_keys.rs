@@ -1,7 +1,6 @@
 //! Provider keys over real HTTP, on SQLite and PostgreSQL, against a local fake provider:
 //! masking, editing, rotation history, soft delete, reveal, verification and who may do what.
 
-
 use crate::common;
 
 use common::fake_provider::{FakeProvider, unreachable_base};

@@ -1,7 +1,6 @@
 //! The `/v1` proxy over real HTTP against the fake provider: every endpoint, streaming and
 //! not, with usage recorded exactly once and exactly right.
 
-
 use crate::common;
 
 use common::Backend;

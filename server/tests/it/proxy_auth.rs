@@ -1,7 +1,6 @@
 //! Who may call the proxy: Keygate keys only, checked offline first, cached, and revoked
 //! everywhere within a second.
 
-
 use crate::common;
 
 use std::time::{Duration, Instant};

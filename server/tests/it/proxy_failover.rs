@@ -1,7 +1,6 @@
 //! Key choice under failure: failover on 429/5xx/connection errors, cooldowns honouring
 //! Retry-After, quarantine on 401, key-resolution priority, and scrubbed errors.
 
-
 use crate::common;
 
 use common::Backend;

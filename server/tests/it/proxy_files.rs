@@ -2,7 +2,6 @@
 //! project's storage; list/retrieve/content/delete reach only the project's own files, through
 //! the key that stored them; deleting gives the bytes back.
 
-
 use crate::common;
 
 use common::Backend;

@@ -1,7 +1,6 @@
 //! The official `openai` and `anthropic` Python SDKs (installed by scripts/setup.sh into
 //! .tools/pyenv) call Keygate with only `base_url` and the key changed.
 
-
 use crate::common;
 
 use common::Backend;

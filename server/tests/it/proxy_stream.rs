@@ -1,7 +1,6 @@
 //! Streams that do not finish: cut by the provider, or abandoned by the client. Usage is
 //! still recorded once, counted from what was delivered and flagged "estimated".
 
-
 use crate::common;
 
 use std::time::Duration;

@@ -124,7 +124,11 @@ async fn a_rate_limit_is_shared_by_three_replicas() {
             other => panic!("unexpected {other}"),
         }
     }
-    assert_eq!(remaining, ["5", "4", "3", "2", "1", "0"], "one bucket for all");
+    assert_eq!(
+        remaining,
+        ["5", "4", "3", "2", "1", "0"],
+        "one bucket for all"
+    );
     assert_eq!(refused, 6);
     b.stop().await;
     c.stop().await;

@@ -2,7 +2,6 @@
 //! periods for Keygate keys, provider keys verified before switching and falling back to the
 //! old secret, schedules firing on a controlled clock, one-time delivery, history and audit.
 
-
 use crate::common;
 
 use chrono::{DateTime, Duration, Utc};

@@ -1,6 +1,5 @@
 //! Start-up refuses a missing, malformed or wrong master key, on both databases.
 
-
 use crate::common;
 
 use common::{Backend, spawn_app};

@@ -1,7 +1,6 @@
 //! Admin API tokens from Settings: created once, used as `Bearer kg_admin_…`, revoked, and
 //! refused when their creator loses the admin role.
 
-
 use crate::common;
 
 use common::{Backend, PASSWORD, spawn_with_owner};

@@ -1,7 +1,6 @@
 //! Online master-key rotation and "a stolen database reveals no provider key", on SQLite and
 //! PostgreSQL, with a running server.
 
-
 use crate::common;
 
 use common::fake_provider::FakeProvider;
