@@ -7,6 +7,7 @@
 #   make e2e     only the Playwright suite (expects a previous `cargo leptos build`)
 #   make bench   the proxy benchmark (release build, fake provider on loopback; see README)
 #   make fuzz    the cargo-fuzz targets in fuzz/, FUZZ_SECONDS (default 60) each (see README)
+#   make soak    a bounded soak of a real keygate process, SOAK_SECONDS (default 600; README)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -68,7 +69,7 @@ step = printf '\n==> %s\n' "$(1)"; _s=$$(date +%s); $(2); printf '<== %s (%ss)\n
 # The test steps must run in order, even under `make -j`.
 .NOTPARALLEL:
 
-.PHONY: help setup run test test-steps fmt-check wasm-deps release clippy clippy-wasm build cargo-test e2e bench bench-insight fuzz
+.PHONY: help setup run test test-steps fmt-check wasm-deps release clippy clippy-wasm build cargo-test e2e bench bench-insight fuzz soak
 
 help:
 	@echo "make setup | make run | make test | make e2e | make bench | make fuzz"
@@ -129,3 +130,9 @@ bench-insight: setup
 # core. Builds fuzz/ (its own workspace and target dir) with RUSTC_BOOTSTRAP=1; see the script.
 fuzz:
 	@$(ROOT)/scripts/fuzz.sh
+
+# Not part of `make test` at full length (the suite runs the same soak for 20 s): mixed
+# streaming/non-streaming calls with faults against a real process for SOAK_SECONDS.
+SOAK_SECONDS ?= 600
+soak: setup
+	@$(call step,soak ($(SOAK_SECONDS) s),$(LEPTOS_ENV) KEYGATE_TEST_PG_URL=$(KEYGATE_TEST_PG_URL) KEYGATE_SOAK_SECONDS=$(SOAK_SECONDS) cargo test -p server --test it soak:: -- --nocapture)

@@ -37,6 +37,9 @@ pub enum AppError {
     Conflict(String),
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
+    /// The database is down or full: temporary, nothing was changed.
+    #[error("{0}")]
+    Unavailable(String),
     /// The request did not reach the server function or its answer could not be read.
     #[error("Could not reach Keygate: {0}")]
     Transport(String),
@@ -54,6 +57,7 @@ impl AppError {
             AppError::Throttled { .. } => 429,
             AppError::Conflict(_) => 409,
             AppError::Internal | AppError::Transport(_) => 500,
+            AppError::Unavailable(_) => 503,
         }
     }
 
@@ -71,6 +75,7 @@ impl AppError {
             AppError::MfaSetupRequired => "mfa_setup_required",
             AppError::Conflict(_) => "conflict",
             AppError::Internal => "internal",
+            AppError::Unavailable(_) => "unavailable",
             AppError::Transport(_) => "transport",
         }
     }
@@ -127,6 +132,7 @@ impl From<domain::DomainError> for AppError {
             D::Conflict(message) => AppError::Conflict(message),
             D::Forbidden(message) => AppError::Forbidden(message),
             D::NotFound => AppError::NotFound,
+            D::Unavailable(why) => AppError::Unavailable(why.message().to_owned()),
             D::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
                 AppError::Internal

@@ -10,6 +10,23 @@ use sea_orm::{
 
 use crate::error::DomainError;
 
+/// Pool hook: a connection that comes back still counting an open transaction is closed,
+/// not reused. Every transaction ends before its connection is released, so this only
+/// happens after a failed ROLLBACK — e.g. SQLite rolled the transaction back by itself on
+/// "disk full", sqlx's ROLLBACK then failed and left its depth at 1. Reused, such a
+/// connection would open its next transaction with a SAVEPOINT, whose rollback leaves a
+/// real transaction open: later writes on it would report success and never commit.
+fn discard_if_in_transaction<C: sea_orm::sqlx::Connection>(
+    conn: &mut C,
+    _: sea_orm::sqlx::pool::PoolConnectionMetadata,
+) -> futures_util::future::BoxFuture<'_, Result<bool, sea_orm::sqlx::Error>> {
+    let reusable = !conn.is_in_transaction();
+    if !reusable {
+        tracing::warn!("closing a database connection left inside a transaction");
+    }
+    Box::pin(async move { Ok(reusable) })
+}
+
 /// Opens a pool for `url` (`sqlite://…?mode=rwc` or `postgres://…`) and runs migrations.
 pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, DomainError> {
     let mut options = ConnectOptions::new(url.to_owned());
@@ -28,7 +45,9 @@ pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, Domain
                 .foreign_keys(true)
                 .synchronous(SqliteSynchronous::Normal)
                 .create_if_missing(true)
-        });
+        })
+        .map_sqlx_sqlite_pool_opts(|pool| pool.after_release(discard_if_in_transaction))
+        .map_sqlx_postgres_pool_opts(|pool| pool.after_release(discard_if_in_transaction));
     let connect = || async {
         Database::connect(options.clone())
             .await

@@ -32,6 +32,7 @@ pub mod ratings;
 pub mod rotation;
 pub mod session_store;
 pub mod state;
+pub mod storage;
 pub mod throttle;
 pub mod types;
 pub mod upstream;

@@ -82,4 +82,6 @@ pub struct AppState {
     pub gateway: Arc<crate::gateway::Gateway>,
     /// Where alert e-mails are sent from; `None` when SMTP is not configured.
     pub mailer: Option<Arc<crate::alerts::smtp::Mailer>>,
+    /// Free space under an embedded database: writes are refused while it is short.
+    pub storage: Arc<crate::storage::StorageWatch>,
 }

@@ -20,6 +20,7 @@ mod m20261127_000014_ip_allowlists;
 mod m20261127_000015_alert_email;
 mod m20261128_000016_job_leases;
 mod m20261128_000017_rate_cells;
+mod m20261129_000018_usage_intents;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000015_alert_email::Migration),
             Box::new(m20261128_000016_job_leases::Migration),
             Box::new(m20261128_000017_rate_cells::Migration),
+            Box::new(m20261129_000018_usage_intents::Migration),
         ]
     }
 }

@@ -270,9 +270,35 @@ pub struct Config {
     #[arg(long, env = "KEYGATE_METRICS_ADDR", global = true)]
     pub metrics_addr: Option<SocketAddr>,
 
+    /// With SQLite: refuse writes (503, reads still served) while less than this many MiB
+    /// are free under the database, instead of letting the disk fill up mid-write.
+    #[arg(
+        long,
+        env = "KEYGATE_MIN_FREE_DISK_MB",
+        default_value_t = 64,
+        global = true
+    )]
+    pub min_free_disk_mb: u64,
+
+    /// This process's stable name among replicas (default `HOSTNAME:PORT`). A restarted
+    /// process with the same name reconciles the requests its predecessor left in flight;
+    /// two running processes must never share one.
+    #[arg(long, env = "KEYGATE_INSTANCE_ID", global = true)]
+    pub instance_id: Option<String>,
+
     /// Log format: `text` or `json`. Levels come from RUST_LOG (default `info`).
     #[arg(long, env = "KEYGATE_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"], global = true)]
     pub log_format: String,
+}
+
+/// The machine's host name (a container's is its id), or `keygate` if it cannot be read.
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "keygate".to_owned())
 }
 
 impl Config {
@@ -283,6 +309,32 @@ impl Config {
                 "sqlite://{}?mode=rwc",
                 self.data_dir.join("keygate.db").display()
             ),
+        }
+    }
+
+    /// The directory holding the SQLite database, if the database is SQLite.
+    pub fn sqlite_dir(&self) -> Option<PathBuf> {
+        let url = self.database_url();
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))?;
+        let path = path.split('?').next().unwrap_or(path);
+        if path.is_empty() || path == ":memory:" {
+            return None;
+        }
+        let parent = std::path::Path::new(path).parent()?.to_path_buf();
+        Some(if parent.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            parent
+        })
+    }
+
+    /// This process's instance name once it listens on `bound`.
+    pub fn instance_id(&self, bound: SocketAddr) -> String {
+        match self.instance_id.as_deref().map(str::trim) {
+            Some(id) if !id.is_empty() => id.chars().take(200).collect(),
+            _ => format!("{}:{}", hostname(), bound.port()),
         }
     }
 
@@ -338,6 +390,8 @@ impl Config {
             smtp_from: None,
             metrics_token: None,
             metrics_addr: None,
+            instance_id: None,
+            min_free_disk_mb: 64,
         }
     }
 

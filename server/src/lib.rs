@@ -6,12 +6,15 @@ pub mod cli;
 pub mod client_addr;
 pub mod config;
 pub mod metrics;
+pub mod outage;
 pub mod proxy;
 pub mod rest;
 pub mod router;
 pub mod security;
 pub mod serve;
 pub mod startup;
+pub mod storage_guard;
+pub mod telemetry;
 
 use std::net::SocketAddr;
 
@@ -47,6 +50,10 @@ impl Server {
         let addr = listener
             .local_addr()
             .map_err(|e| StartupError::Other(e.to_string()))?;
+        prepared
+            .state
+            .gateway
+            .set_instance(&config.instance_id(addr));
         let router = router::build(config, prepared.state.clone());
         let metrics = metrics::Listener::bind(config, &prepared.state).await?;
         Ok(Self {
@@ -111,6 +118,26 @@ impl Server {
             domain::audit::schedule::PRUNE_EVERY,
             prune_lease.clone(),
         ));
+        // Requests a previous process with this instance name left in flight (it was killed)
+        // get their usage rows before anything new is served; others' abandoned intents are
+        // looked for periodically.
+        let instance_id = self.state.gateway.instance();
+        domain::ledger::intent::announce(&self.state.db, &instance_id, chrono::Utc::now()).await;
+        match domain::ledger::intent::reconcile_holder(&self.state.db, &instance_id).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(
+                requests = n,
+                instance = %instance_id,
+                "reconciled requests left in flight by this instance's previous run"
+            ),
+            Err(e) => tracing::error!(error = %e, "cannot reconcile usage intents at start-up"),
+        }
+        let intents = tokio::spawn(domain::ledger::intent::run_forever(
+            self.state.db.clone(),
+            instance_id.clone(),
+        ));
+        // Refuses writes while the disk under an embedded database is short of space.
+        let storage = tokio::spawn(self.state.storage.clone().run_forever());
         let metrics = self.metrics.map(metrics::Listener::spawn);
         // On the shutdown signal the listener stops accepting and open requests (streams
         // included) may finish — for at most `shutdown_grace`, then the server returns anyway.
@@ -139,6 +166,8 @@ impl Server {
         rotations.abort();
         alerts.abort();
         audit_prune.abort();
+        intents.abort();
+        storage.abort();
         if let Some(metrics) = metrics {
             metrics.abort();
         }
@@ -148,6 +177,7 @@ impl Server {
         }
         // Everything proxied so far reaches the ledger before the process exits.
         self.state.gateway.ledger.flush().await;
+        domain::ledger::intent::depart(&self.state.db, &instance_id).await;
         result
     }
 }

@@ -2,41 +2,11 @@
 
 #![recursion_limit = "1024"] // the release (non-erased) view types of the app nest deeply
 
-use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use clap::Parser as _;
 use keygate_server::config::{AdminCommand, Cli, Command, Config, VaultCommand};
-use keygate_server::{Server, cli};
-use tracing_subscriber::EnvFilter;
-use tracing_subscriber::fmt::writer::BoxMakeWriter;
-
-/// Logs go to stdout for the server, and to stderr for the other commands so that their
-/// stdout (`--json` especially) holds only their output.
-fn init_logging(config: &Config, to_stderr: bool) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,tower_sessions=warn"));
-    let (writer, ansi) = if to_stderr {
-        (
-            BoxMakeWriter::new(std::io::stderr),
-            std::io::stderr().is_terminal(),
-        )
-    } else {
-        (
-            BoxMakeWriter::new(std::io::stdout),
-            std::io::stdout().is_terminal(),
-        )
-    };
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(writer)
-        .with_ansi(ansi);
-    if config.log_format == "json" {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
-}
+use keygate_server::{Server, cli, telemetry};
 
 async fn shutdown_signal() {
     let ctrl_c = async {
@@ -76,12 +46,40 @@ async fn serve(config: &Config) -> Result<(), String> {
         .map_err(|e| format!("server error: {e}"))
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// Logging (and trace export) is set up before the async runtime exists: the OTLP exporter's
+/// blocking HTTP client must not be created or dropped inside it. Spans are flushed after
+/// the runtime has stopped.
+fn main() -> ExitCode {
     let cli = Cli::parse();
     let serving = matches!(cli.command, None | Some(Command::Serve));
-    init_logging(&cli.config, !serving);
-    let result = match &cli.command {
+    let telemetry = telemetry::init(&cli.config, serving);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("keygate: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(&cli));
+    drop(runtime);
+    drop(telemetry);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            if serving {
+                tracing::error!("{message}");
+            }
+            eprintln!("keygate: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: &Cli) -> Result<(), String> {
+    match &cli.command {
         None | Some(Command::Serve) => serve(&cli.config).await,
         Some(Command::Admin {
             command: AdminCommand::Create { org, email, name },
@@ -123,16 +121,6 @@ async fn main() -> ExitCode {
         }
         Some(Command::Restore(args)) => {
             cli::backup::run_restore(&cli.config, &args.from, args.force, args.json).await
-        }
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            if serving {
-                tracing::error!("{message}");
-            }
-            eprintln!("keygate: {message}");
-            ExitCode::FAILURE
         }
     }
 }

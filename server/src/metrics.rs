@@ -25,6 +25,7 @@ pub const BUDGET_REFUSALS: &str = "keygate_budget_refusals_total";
 pub const LEDGER_QUEUE_DEPTH: &str = "keygate_ledger_queue_depth";
 pub const DB_POOL_CONNECTIONS: &str = "keygate_db_pool_connections";
 pub const BUILD_INFO: &str = "keygate_build_info";
+pub const RUNTIME_TASKS: &str = "keygate_runtime_alive_tasks";
 
 /// Histogram buckets in seconds: from a cached small answer to the longest first-byte wait.
 const BUCKETS: &[f64] = &[

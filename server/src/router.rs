@@ -72,6 +72,8 @@ pub fn build(config: &Config, state: AppState) -> Router {
     let hsts = config.served_over_https();
 
     let proxy = crate::proxy::router(state.clone());
+    let storage_state = state.clone();
+    let outage_state = state.clone();
     let metrics = crate::metrics::router(config, state.clone());
     let app = Router::new()
         .nest("/api", crate::rest::router())
@@ -98,6 +100,10 @@ pub fn build(config: &Config, state: AppState) -> Router {
         .layer(from_fn(move |req, next| {
             crate::security::security_headers(hsts, req, next)
         }))
+        .layer(from_fn_with_state(
+            outage_state,
+            crate::outage::explain_database_outage,
+        ))
         .layer(TraceLayer::new_for_http());
     // The proxy is for programs: no sessions, cookies or page headers on its hot path.
     // Both learn the client's address from the outermost layer.
@@ -105,6 +111,10 @@ pub fn build(config: &Config, state: AppState) -> Router {
     proxy
         .merge(metrics)
         .merge(app)
+        .layer(from_fn_with_state(
+            storage_state,
+            crate::storage_guard::refuse_writes_when_full,
+        ))
         .layer(from_fn(move |req, next| {
             crate::client_addr::resolve(trusted.clone(), req, next)
         }))

@@ -124,6 +124,10 @@ pub async fn prepare(config: &Config) -> Result<Prepared, StartupError> {
             absolute_lifetime: config.session_lifetime,
         },
         mailer,
+        storage: Arc::new(domain::storage::StorageWatch::new(
+            config.sqlite_dir(),
+            config.min_free_disk_mb.saturating_mul(1024 * 1024),
+        )),
     };
     Ok(Prepared { state, setup_token })
 }

@@ -25,6 +25,7 @@ pub mod proxy_file;
 pub mod rating;
 pub mod session;
 pub mod usage_event;
+pub mod usage_intent;
 pub mod usage_limit;
 pub mod usage_rollup;
 pub mod user;

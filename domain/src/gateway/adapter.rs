@@ -30,6 +30,22 @@ pub enum Api {
 }
 
 impl Api {
+    /// Every API, for looking one up by its ledger name.
+    pub const ALL: [Api; 7] = [
+        Api::ChatCompletions,
+        Api::Completions,
+        Api::Embeddings,
+        Api::Responses,
+        Api::Messages,
+        Api::CountTokens,
+        Api::Files,
+    ];
+
+    /// The API whose ledger name is `name`.
+    pub fn from_name(name: &str) -> Option<Api> {
+        Self::ALL.into_iter().find(|api| api.name() == name)
+    }
+
     /// The endpoint's name in the ledger.
     pub fn name(self) -> &'static str {
         match self {

@@ -62,6 +62,8 @@ pub struct Gateway {
     pub limits: ProxyLimits,
     /// Requests/tokens per minute, per limit row: on this server, or shared in the database.
     pub rate_limits: crate::limits::rate::RateLimits,
+    /// This instance's name on its write-ahead usage intents (see `crate::ledger::intent`).
+    instance: std::sync::OnceLock<std::sync::Arc<str>>,
 }
 
 impl Gateway {
@@ -80,7 +82,20 @@ impl Gateway {
             },
             ledger: Ledger::start(db),
             limits,
+            instance: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Names this instance (once, before serving; later calls are ignored).
+    pub fn set_instance(&self, id: &str) {
+        let _ = self.instance.set(id.into());
+    }
+
+    /// This instance's name: as set, else a random one chosen on first use.
+    pub fn instance(&self) -> std::sync::Arc<str> {
+        self.instance
+            .get_or_init(|| uuid::Uuid::new_v4().simple().to_string().into())
+            .clone()
     }
 
     /// Forgets every cached key, route and credential (after a change made on this replica).

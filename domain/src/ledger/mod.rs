@@ -1,6 +1,7 @@
 //! The usage ledger: one row per proxied request, written off the hot path by a batched
 //! writer, with hourly and daily rollups kept up to date in the same transaction.
 
+pub mod intent;
 pub mod latency;
 pub mod projection;
 pub mod query;

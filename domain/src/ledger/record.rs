@@ -21,6 +21,9 @@ pub enum Outcome {
     ClientDisconnected,
     /// The provider cut a stream before it finished.
     UpstreamCut,
+    /// The Keygate process stopped (crash, kill) while the request was with the provider;
+    /// the row was reconciled from its write-ahead intent and charges the admission estimate.
+    Interrupted,
 }
 
 impl Outcome {
@@ -32,6 +35,7 @@ impl Outcome {
             Outcome::NoKey => "no_key",
             Outcome::ClientDisconnected => "client_disconnected",
             Outcome::UpstreamCut => "upstream_cut",
+            Outcome::Interrupted => "interrupted",
         }
     }
 

@@ -4,9 +4,10 @@
 //! with back-off and never dropped. `flush` waits until everything handed over before it is
 //! in the database (SIGTERM calls it before exit).
 //!
-//! Crash window: records still queued in memory when the process is killed (kill -9, power
-//! loss) are lost — at most one batch plus whatever arrived while it was being written. The
-//! hardening issue closes this with a write-ahead intent.
+//! Crash safety: records still queued in memory when the process is killed (kill -9, power
+//! loss) are not lost — every forwarded request has a write-ahead intent row, deleted in the
+//! transaction that writes its usage row, and left-over intents are reconciled (see
+//! [`super::intent`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,12 +15,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
+};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::record::UsageRecord;
 use super::rollup;
-use crate::entities::{provider_key, usage_event, virtual_key};
+use crate::entities::{provider_key, usage_event, usage_intent, virtual_key};
 
 pub const MAX_BATCH: usize = 500;
 pub const LINGER: Duration = Duration::from_millis(25);
@@ -150,22 +153,38 @@ async fn write_with_retry(db: &DatabaseConnection, batch: &[UsageRecord]) {
     }
 }
 
-/// Writes one batch: events (a repeated request id is ignored), rollups, budget settlement
-/// and last-used times.
+/// Writes one batch in one transaction (see [`write_in`]).
 pub async fn write(db: &DatabaseConnection, batch: &[UsageRecord]) -> Result<(), sea_orm::DbErr> {
     let txn = db.begin().await?;
+    write_in(&txn, batch).await?;
+    txn.commit().await
+}
+
+/// Writes one batch inside the caller's transaction: events (a repeated request id is
+/// ignored), their write-ahead intents deleted, rollups, budget settlement and last-used
+/// times.
+pub async fn write_in<C: ConnectionTrait>(
+    txn: &C,
+    batch: &[UsageRecord],
+) -> Result<(), sea_orm::DbErr> {
     for chunk in batch.chunks(200) {
+        usage_intent::Entity::delete_many()
+            .filter(
+                usage_intent::Column::RequestId.is_in(chunk.iter().map(|r| r.request_id.clone())),
+            )
+            .exec(txn)
+            .await?;
         usage_event::Entity::insert_many(chunk.iter().map(UsageRecord::to_active))
             .on_conflict(
                 OnConflict::column(usage_event::Column::RequestId)
                     .do_nothing()
                     .to_owned(),
             )
-            .exec_without_returning(&txn)
+            .exec_without_returning(txn)
             .await?;
     }
-    rollup::add(&txn, batch).await?;
-    crate::limits::settle::settle(&txn, batch).await?;
+    rollup::add(txn, batch).await?;
+    crate::limits::settle::settle(txn, batch).await?;
     let mut virtual_keys = HashMap::new();
     let mut provider_keys = HashMap::new();
     for r in batch {
@@ -180,15 +199,15 @@ pub async fn write(db: &DatabaseConnection, batch: &[UsageRecord]) -> Result<(),
         virtual_key::Entity::update_many()
             .col_expr(virtual_key::Column::LastUsedAt, Expr::value(at))
             .filter(virtual_key::Column::Id.eq(id))
-            .exec(&txn)
+            .exec(txn)
             .await?;
     }
     for (id, at) in provider_keys {
         provider_key::Entity::update_many()
             .col_expr(provider_key::Column::LastUsedAt, Expr::value(at))
             .filter(provider_key::Column::Id.eq(id))
-            .exec(&txn)
+            .exec(txn)
             .await?;
     }
-    txn.commit().await
+    Ok(())
 }

@@ -152,7 +152,7 @@ pub enum Refusal {
 }
 
 /// One budget's share of a reservation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Hold {
     pub limit_id: i32,
     pub micros: i64,
@@ -177,6 +177,11 @@ impl Reservation {
             taken: AtomicBool::new(true),
             db: None,
         })
+    }
+
+    /// The holds, for a write-ahead intent (they stay with this reservation).
+    pub fn holds(&self) -> &[Hold] {
+        &self.holds
     }
 
     /// The holds, once: the ledger writer settles them with the usage row.

@@ -15,7 +15,7 @@ use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 use tokio::net::TcpListener;
 
-use super::{DB_POOL_CONNECTIONS, LEDGER_QUEUE_DEPTH};
+use super::{DB_POOL_CONNECTIONS, LEDGER_QUEUE_DEPTH, RUNTIME_TASKS};
 use crate::config::Config;
 use crate::rest::error::ApiError;
 use crate::startup::StartupError;
@@ -83,6 +83,7 @@ fn scrape(state: &AppState) -> Response {
     };
     let mut text = handle.render();
     append_server_gauges(&mut text, state);
+    append_process_gauges(&mut text);
     (
         [
             (
@@ -127,6 +128,42 @@ fn append_server_gauges(text: &mut String, state: &AppState) {
          {DB_POOL_CONNECTIONS}{{state=\"in_use\"}} {}\n",
         size - idle
     );
+}
+
+/// The process's own resources: what a leak would make grow (tasks, descriptors, memory).
+/// The two `process_*` names follow Prometheus's standard process collector.
+fn append_process_gauges(text: &mut String) {
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        let _ = writeln!(
+            text,
+            "# HELP {RUNTIME_TASKS} Tasks alive on the async runtime (requests, streams, jobs).\n\
+             # TYPE {RUNTIME_TASKS} gauge\n\
+             {RUNTIME_TASKS} {}\n",
+            runtime.metrics().num_alive_tasks()
+        );
+    }
+    if let Ok(fds) = std::fs::read_dir("/proc/self/fd") {
+        let _ = writeln!(
+            text,
+            "# HELP process_open_fds Open file descriptors (sockets included).\n\
+             # TYPE process_open_fds gauge\n\
+             process_open_fds {}\n",
+            fds.count()
+        );
+    }
+    let resident_pages = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|statm| statm.split_whitespace().nth(1)?.parse::<u64>().ok());
+    if let Some(pages) = resident_pages {
+        // Linux pages are 4 KiB on the platforms Keygate ships for.
+        let _ = writeln!(
+            text,
+            "# HELP process_resident_memory_bytes Resident memory.\n\
+             # TYPE process_resident_memory_bytes gauge\n\
+             process_resident_memory_bytes {}\n",
+            pages * 4096
+        );
+    }
 }
 
 /// The separate metrics listener (`KEYGATE_METRICS_ADDR`): `/metrics` without a token.

@@ -26,6 +26,8 @@ pub struct Admitted {
     pub reservation: Arc<Reservation>,
     pub rate: RateState,
     pub exhausted_provider_keys: Vec<i32>,
+    /// The worst case reserved (zero when no limit needed it).
+    pub estimate: Estimate,
 }
 
 /// The most output a request asks for: `max_tokens`, `max_completion_tokens` or
@@ -144,6 +146,7 @@ pub async fn admit(
         reservation,
         rate,
         exhausted_provider_keys: applicable.exhausted_provider_keys(now),
+        estimate,
     })
 }
 

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument as _;
 
 use axum::body::Bytes;
 use axum::http::StatusCode;
@@ -182,27 +183,34 @@ pub async fn send_with_failover(
                 continue;
             }
         };
-        let response =
-            match tokio::time::timeout(state.gateway.limits.first_byte_timeout, request.send())
-                .await
-            {
-                Err(_) => {
-                    cool(ERROR_COOLDOWN, "timeout");
-                    failures.timed_out = true;
-                    failures.last_message = Some("The provider did not answer in time.".into());
-                    continue;
-                }
-                Ok(Err(e)) => {
-                    cool(
-                        ERROR_COOLDOWN,
-                        if e.is_timeout() { "timeout" } else { "connect" },
-                    );
-                    failures.timed_out |= e.is_timeout();
-                    failures.last_message = Some("The provider could not be reached.".into());
-                    continue;
-                }
-                Ok(Ok(response)) => response,
-            };
+        let attempt = tracing::info_span!(
+            "upstream.attempt",
+            gen_ai.system = provider,
+            keygate.provider_key_id = candidate.key_id.unwrap_or(0),
+        );
+        let response = match tokio::time::timeout(
+            state.gateway.limits.first_byte_timeout,
+            request.send().instrument(attempt),
+        )
+        .await
+        {
+            Err(_) => {
+                cool(ERROR_COOLDOWN, "timeout");
+                failures.timed_out = true;
+                failures.last_message = Some("The provider did not answer in time.".into());
+                continue;
+            }
+            Ok(Err(e)) => {
+                cool(
+                    ERROR_COOLDOWN,
+                    if e.is_timeout() { "timeout" } else { "connect" },
+                );
+                failures.timed_out |= e.is_timeout();
+                failures.last_message = Some("The provider could not be reached.".into());
+                continue;
+            }
+            Ok(Ok(response)) => response,
+        };
         let status = response.status().as_u16();
         failures.last_status = Some(status);
         match status {

@@ -28,6 +28,7 @@ use domain::gateway::prices::Priced;
 use domain::gateway::routing::Target;
 use domain::gateway::usage::Usage;
 use domain::ledger::Outcome;
+use domain::limits::Estimate;
 use domain::providers::ProviderKind;
 use domain::virtual_keys::Caller;
 use serde::Deserialize;
@@ -135,6 +136,7 @@ fn meta(caller: &Arc<Caller>, target: &Target, request_id: &str, started: Instan
         persona_id: None,
         // File operations carry no tokens or cost, so they reserve nothing.
         reservation: domain::limits::Reservation::none(),
+        intent: None,
     }
 }
 
@@ -257,7 +259,7 @@ async fn run_upload(
     let purpose = purpose.ok_or_else(|| bad_request("Name the file's `purpose`."))?;
     let filename = filename.ok_or_else(|| bad_request("Attach the file as the `file` field."))?;
     let target = file_target(state, &caller, headers).await?;
-    let meta = meta(&caller, &target, request_id, started);
+    let mut meta = meta(&caller, &target, request_id, started);
     let candidates = state
         .gateway
         .candidates
@@ -284,6 +286,8 @@ async fn run_upload(
         )
         .code("no_key_available"));
     }
+    meta.open_intent(state, Estimate::default(), DIALECT)
+        .await?;
     let attempted = send_with_failover(state, target.id(), order, |candidate| {
         Ok(upstream_request(
             state,
@@ -303,7 +307,10 @@ async fn run_upload(
             candidate,
             response,
         } => (candidate, response),
-        Attempted::Refused(message) => return Err(bad_request(message)),
+        Attempted::Refused(message) => {
+            meta.discard_intent(state).await;
+            return Err(bad_request(message));
+        }
         Attempted::Failed(failures) => {
             record(
                 state,
@@ -506,7 +513,7 @@ async fn run_on_file(
         .map_err(unavailable(DIALECT))?
         .ok_or_else(|| no_such_file(id))?;
     let target = Target::parse(&file.provider);
-    let meta = meta(&caller, &target, request_id, started);
+    let mut meta = meta(&caller, &target, request_id, started);
     let candidates = state
         .gateway
         .candidates
@@ -537,6 +544,8 @@ async fn run_on_file(
         FileAction::Content => (Method::GET, format!("/{id}/content")),
         FileAction::Delete => (Method::DELETE, format!("/{id}")),
     };
+    meta.open_intent(state, Estimate::default(), DIALECT)
+        .await?;
     let attempted = send_with_failover(state, target.id(), vec![owner], |candidate| {
         upstream_request(
             state,
@@ -554,7 +563,10 @@ async fn run_on_file(
             candidate,
             response,
         } => (candidate, response),
-        Attempted::Refused(message) => return Err(bad_request(message)),
+        Attempted::Refused(message) => {
+            meta.discard_intent(state).await;
+            return Err(bad_request(message));
+        }
         Attempted::Failed(failures) => {
             record(
                 state,

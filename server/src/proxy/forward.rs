@@ -14,23 +14,29 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use domain::AppState;
+use domain::error::Unavailability;
 use domain::gateway::adapter::{self, Api};
 use domain::gateway::prices::Priced;
 use domain::gateway::routing::{self, Target};
 use domain::gateway::usage::{self, Usage};
 use domain::gateway::{estimate, pricing};
+use domain::ledger::intent::{self, Intent, Pending};
 use domain::ledger::{Outcome, UsageRecord};
-use domain::limits::Reservation;
+use domain::limits::{Estimate, Reservation};
 use domain::providers::ProviderKind;
 use domain::virtual_keys::Caller;
 use domain::virtual_keys::input::model_allowed;
 use serde_json::Value;
+use tracing::Instrument as _;
 
 use super::admission::{self, Admitted};
 use super::auth;
 use super::error::{Dialect, ProxyError};
 use super::failover::{Attempted, attempt_order, send_with_failover, upstream_message};
 use super::stream;
+
+/// The header carrying Keygate's request id to the provider.
+const CLIENT_REQUEST_ID: &str = "x-client-request-id";
 
 /// Everything the ledger needs to know about a request besides its result.
 #[derive(Clone, Debug)]
@@ -46,9 +52,64 @@ pub struct RequestMeta {
     pub persona_id: Option<i32>,
     /// Budget reservations, handed to the ledger record that settles them.
     pub reservation: Arc<Reservation>,
+    /// The write-ahead intent, once written (see [`RequestMeta::open_intent`]).
+    pub intent: Option<Arc<Pending>>,
 }
 
 impl RequestMeta {
+    /// Drops the intent of a request that was not forwarded after all (its key's endpoint
+    /// was refused before sending).
+    pub async fn discard_intent(&mut self, state: &AppState) {
+        if let Some(intent) = self.intent.take() {
+            intent.settle();
+            intent::discard(&state.db, &self.request_id).await;
+        }
+    }
+
+    /// Writes the request's write-ahead usage intent; call just before forwarding. If the
+    /// database cannot take it the request is refused (503): nothing is forwarded unbilled.
+    pub async fn open_intent(
+        &mut self,
+        state: &AppState,
+        estimate: Estimate,
+        dialect: Dialect,
+    ) -> Result<(), ProxyError> {
+        let intent = Intent {
+            request_id: self.request_id.clone(),
+            holder: state.gateway.instance(),
+            org_id: self.caller.org_id,
+            project_id: self.caller.project_id,
+            virtual_key_id: self.caller.key_id,
+            user_id: self.caller.user_id,
+            provider: self.provider.clone(),
+            model: self.model.clone(),
+            endpoint: self.api.name(),
+            stream: self.stream,
+            persona_id: self.persona_id,
+            estimate,
+            holds: self.reservation.holds().to_vec(),
+            created_at: chrono::Utc::now(),
+        };
+        intent::open(&state.db, &intent).await.map_err(|e| {
+            tracing::error!(error = %e, "cannot write a usage intent; refusing the request");
+            if Unavailability::of(&e) == Some(Unavailability::StorageFull) {
+                state.storage.mark_full();
+            }
+            ProxyError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                dialect,
+                "Keygate cannot record usage right now, so the request was not forwarded.",
+            )
+            .code("usage_unavailable")
+        })?;
+        self.intent = Some(Arc::new(Pending::new(
+            &intent,
+            self.reservation.clone(),
+            state.gateway.ledger.clone(),
+        )));
+        Ok(())
+    }
+
     #[allow(clippy::too_many_arguments)]
     pub fn record(
         &self,
@@ -61,6 +122,9 @@ impl RequestMeta {
         error_type: Option<String>,
         estimated: bool,
     ) -> UsageRecord {
+        if let Some(intent) = &self.intent {
+            intent.settle();
+        }
         let (cost_micros, price_version, unpriced) = match priced {
             Some(Priced {
                 price: Some(price),
@@ -127,8 +191,22 @@ pub async fn handle(
     let request_id = format!("req_{}", uuid::Uuid::new_v4().simple());
     let received = Instant::now();
     let mut seen = Observed::default();
+    // One span per proxied call (exported when OpenTelemetry is configured); its fields are
+    // filled in as they become known. No secrets, no prompt text.
+    let span = tracing::info_span!(
+        "proxy.request",
+        keygate.request_id = %request_id,
+        keygate.endpoint = api.name(),
+        gen_ai.system = tracing::field::Empty,
+        gen_ai.request.model = tracing::field::Empty,
+        http.response.status_code = tracing::field::Empty,
+    );
     let result = match body {
-        Ok(body) => run(api, &state, &headers, client, body, &request_id, &mut seen).await,
+        Ok(body) => {
+            run(api, &state, &headers, client, body, &request_id, &mut seen)
+                .instrument(span.clone())
+                .await
+        }
         Err(rejection) => Err(ProxyError::new(
             rejection.status(),
             dialect,
@@ -163,6 +241,10 @@ pub async fn handle(
         response.status().as_u16(),
         (!is_stream).then(|| received.elapsed()),
     );
+    if let Some(provider) = &seen.provider {
+        span.record("gen_ai.system", provider.as_str());
+    }
+    span.record("http.response.status_code", response.status().as_u16());
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-request-id", value);
     }
@@ -205,6 +287,7 @@ async fn run(
         .filter(|m| !m.trim().is_empty() && m.len() <= 256)
         .map(str::to_owned)
         .ok_or_else(|| bad_request("Name a model in the `model` field."))?;
+    tracing::Span::current().record("gen_ai.request.model", model.as_str());
     if !model_allowed(&caller.models, &model) {
         return Err(ProxyError::new(
             StatusCode::FORBIDDEN,
@@ -250,6 +333,7 @@ async fn run(
         reservation,
         rate: admitted_rate,
         exhausted_provider_keys,
+        estimate,
     } = admission::admit(
         state,
         &caller,
@@ -262,7 +346,7 @@ async fn run(
     .await?;
     seen.rate = Some(admitted_rate);
     let stream = json.get("stream").and_then(Value::as_bool).unwrap_or(false);
-    let meta = RequestMeta {
+    let mut meta = RequestMeta {
         request_id: request_id.to_owned(),
         caller: caller.clone(),
         provider: route.target.id().to_owned(),
@@ -272,6 +356,7 @@ async fn run(
         started,
         persona_id,
         reservation,
+        intent: None,
     };
     let candidates = state
         .gateway
@@ -337,6 +422,7 @@ async fn run(
     }
     let payload = Bytes::from(serde_json::to_vec(&json).unwrap_or_default());
 
+    meta.open_intent(state, estimate, dialect).await?;
     let attempted = send_with_failover(state, route.target.id(), order, |candidate| {
         let prepared = adapter::prepare(
             &state.upstreams,
@@ -347,10 +433,18 @@ async fn run(
             "",
             headers,
         )?;
+        let mut upstream_headers = prepared.headers;
+        // OpenAI logs a client-chosen request id under this header, so a request can be
+        // traced from Keygate's ledger to the provider's records (others ignore it).
+        if !upstream_headers.contains_key(CLIENT_REQUEST_ID)
+            && let Ok(id) = HeaderValue::from_str(request_id)
+        {
+            upstream_headers.insert(CLIENT_REQUEST_ID, id);
+        }
         Ok(prepared
             .client
             .post(prepared.url)
-            .headers(prepared.headers)
+            .headers(upstream_headers)
             .header("content-type", "application/json")
             .body(payload.clone()))
     })
@@ -370,7 +464,10 @@ async fn run(
             dialect,
         )
         .await),
-        Attempted::Refused(message) => Err(bad_request(&message)),
+        Attempted::Refused(message) => {
+            meta.discard_intent(state).await;
+            Err(bad_request(&message))
+        }
         Attempted::Failed(failures) => {
             state.gateway.ledger.record(meta.record(
                 None,

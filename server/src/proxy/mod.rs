@@ -6,7 +6,7 @@
 
 mod admission;
 mod auth;
-mod error;
+pub(crate) mod error;
 mod failover;
 mod files;
 mod forward;

@@ -198,6 +198,10 @@ async fn round_trip(from: Backend, to: Backend) {
     // The restore itself is audited.
     *after.get_mut("audit_log").unwrap() -= 1;
     for (table, rows) in &snapshot {
+        // Leases are live coordination state: the restarted server takes its own at once.
+        if table == "job_leases" {
+            continue;
+        }
         assert_eq!(after.get(table), Some(rows), "{table}");
     }
 

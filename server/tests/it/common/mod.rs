@@ -15,6 +15,7 @@ pub mod cli;
 pub mod fake_provider;
 pub mod fake_smtp;
 pub mod gateway;
+pub mod process;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 

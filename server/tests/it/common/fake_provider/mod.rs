@@ -15,8 +15,9 @@
 //! The model named in a JSON body drives more (matched anywhere in the name, so a routable
 //! name such as `gpt-4o-slow` or `claude-cut-stream` works): `slow` waits 2 s before the
 //! first byte, `cut-stream` ends a stream after two content events with a broken connection
-//! (no `[DONE]`, no final usage; a non-streaming answer is normal), and `error-500` gets a
-//! 500 whatever the key.
+//! (no `[DONE]`, no final usage; a non-streaming answer is normal), `stall` (chat streams)
+//! sends two events and then nothing with the connection left open, `truncate-body`
+//! (non-streaming chat) breaks off mid-JSON, and `error-500` gets a 500 whatever the key.
 //!
 //! Every request is recorded ([`FakeProvider::requests`]) with its path, credential, JSON
 //! body and headers; every credential also goes to [`FakeProvider::credentials_seen`].
@@ -341,6 +342,38 @@ fn sse(events: Vec<String>, cut: bool) -> Response {
         .header(CONTENT_TYPE, "text/event-stream")
         .header("cache-control", "no-cache")
         .body(Body::from_stream(stream))
+        .unwrap()
+}
+
+/// An SSE answer whose first events arrive and then nothing, ever (the connection stays
+/// open): only the proxy's idle timeout ends it.
+fn sse_stalled(events: Vec<String>) -> Response {
+    let first = futures::stream::iter(
+        events
+            .into_iter()
+            .take(2)
+            .map(|e| Ok::<Bytes, std::io::Error>(Bytes::from(e))),
+    );
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(CONTENT_TYPE, "text/event-stream")
+        .body(Body::from_stream(first.chain(futures::stream::pending())))
+        .unwrap()
+}
+
+/// A JSON answer that breaks off after its first bytes (the connection drops mid-body).
+fn truncated_json() -> Response {
+    let items: Vec<Result<Bytes, std::io::Error>> = vec![
+        Ok(Bytes::from_static(b"{\"id\": \"chatcmpl-fake1\", \"choi")),
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "fake provider cut the body",
+        )),
+    ];
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(CONTENT_TYPE, "application/json")
+        .body(Body::from_stream(futures::stream::iter(items)))
         .unwrap()
 }
 

@@ -23,6 +23,9 @@ pub(super) async fn chat_completions(
         Err(refused) => return refused,
     };
     let model = incoming.model();
+    if !incoming.streaming() && model.contains("truncate-body") {
+        return super::truncated_json();
+    }
     if !incoming.streaming() {
         return json_response(
             StatusCode::OK,
@@ -64,6 +67,9 @@ pub(super) async fn chat_completions(
     }
     if incoming.cut() {
         return sse(events, true);
+    }
+    if model.contains("stall") {
+        return super::sse_stalled(events);
     }
     events.push(data(&chunk(json!({}), json!("stop"))));
     if incoming.include_usage() {
