@@ -270,6 +270,12 @@ pub struct Config {
     #[arg(long, env = "KEYGATE_METRICS_ADDR", global = true)]
     pub metrics_addr: Option<SocketAddr>,
 
+    /// Write each proxied request's usage intent to the database before forwarding it, so a
+    /// crash (kill -9, power loss) cannot lose its usage row. `false` saves one small write
+    /// per request at the price of losing rows still queued in memory in a crash.
+    #[arg(long, env = "KEYGATE_USAGE_INTENTS", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub usage_intents: bool,
+
     /// With SQLite: refuse writes (503, reads still served) while less than this many MiB
     /// are free under the database, instead of letting the disk fill up mid-write.
     #[arg(
@@ -392,6 +398,7 @@ impl Config {
             metrics_addr: None,
             instance_id: None,
             min_free_disk_mb: 64,
+            usage_intents: true,
         }
     }
 
@@ -413,6 +420,7 @@ impl Config {
             max_attempts: usize::from(self.proxy_max_attempts),
             default_max_tokens: self.budget_default_max_tokens,
             shared_rate_limits: self.shared_rate_limits(),
+            usage_intents: self.usage_intents,
         }
     }
 }

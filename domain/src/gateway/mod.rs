@@ -35,6 +35,8 @@ pub struct ProxyLimits {
     pub default_max_tokens: u32,
     /// Keep rate-limit state in the database, shared by every replica (else in memory).
     pub shared_rate_limits: bool,
+    /// Write a usage intent before forwarding (see `crate::ledger::intent`).
+    pub usage_intents: bool,
 }
 
 impl Default for ProxyLimits {
@@ -46,6 +48,7 @@ impl Default for ProxyLimits {
             max_attempts: 3,
             default_max_tokens: 4096,
             shared_rate_limits: false,
+            usage_intents: true,
         }
     }
 }

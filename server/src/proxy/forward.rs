@@ -74,6 +74,9 @@ impl RequestMeta {
         estimate: Estimate,
         dialect: Dialect,
     ) -> Result<(), ProxyError> {
+        if !state.gateway.limits.usage_intents {
+            return Ok(());
+        }
         let intent = Intent {
             request_id: self.request_id.clone(),
             holder: state.gateway.instance(),

@@ -219,3 +219,85 @@ async fn usage_event_org(gw: &Gateway) -> i32 {
 }
 
 on_both_databases!(abandoned_intents_are_reconciled_once);
+
+/// While a request is with the provider its intent is in the database (unless switched off
+/// with `KEYGATE_USAGE_INTENTS=false`); once its usage row is written the intent is gone.
+async fn an_intent_lives_exactly_while_the_request_is_in_flight(backend: Backend) {
+    for intents in [true, false] {
+        let gw = Gateway::start_with(backend, |c| c.usage_intents = intents).await;
+        gw.add_key("openai", "sk-VALID-in-flight").await;
+        let (_, key) = gw.mint(json!({})).await;
+        let base = gw.app.base.clone();
+        let call = tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(format!("{base}/v1/chat/completions"))
+                .bearer_auth(key)
+                .json(&json!({"model": "gpt-4o-slow", "messages": [{"role": "user", "content": "hi"}]}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        });
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let in_flight = usage_intent::Entity::find()
+            .all(&gw.app.state.db)
+            .await
+            .unwrap();
+        assert_eq!(in_flight.len(), usize::from(intents), "intents: {intents}");
+        if let Some(intent) = in_flight.first() {
+            assert_eq!(intent.model, "gpt-4o-slow");
+            assert_eq!(intent.holder.as_str(), &*gw.app.state.gateway.instance());
+        }
+        assert_eq!(call.await.unwrap(), 200);
+        assert_eq!(gw.ledger().await.len(), 1);
+        let left = usage_intent::Entity::find()
+            .all(&gw.app.state.db)
+            .await
+            .unwrap();
+        assert!(left.is_empty(), "settled with its usage row");
+        gw.finish().await;
+    }
+}
+
+on_both_databases!(an_intent_lives_exactly_while_the_request_is_in_flight);
+
+/// A client that hangs up while the provider is still answering: the request was forwarded,
+/// so it gets a usage row (flagged, the admission estimate) and its intent is settled at once.
+async fn a_client_hanging_up_mid_request_is_still_metered(backend: Backend) {
+    let gw = Gateway::start(backend).await;
+    gw.add_key("openai", "sk-VALID-hang-up").await;
+    let (_, key) = gw.mint(json!({})).await;
+    let hung_up = reqwest::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap()
+        .post(gw.app.url("/v1/chat/completions"))
+        .bearer_auth(&key)
+        .json(&json!({"model": "gpt-4o-slow", "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await;
+    assert!(hung_up.is_err(), "the client gave up first");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let rows = loop {
+        let rows = gw.ledger().await;
+        if !rows.is_empty() || std::time::Instant::now() > deadline {
+            break rows;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(rows.len(), 1, "one row for the forwarded request");
+    assert_eq!(rows[0].outcome, "client_disconnected");
+    assert_eq!(
+        rows[0].error_type.as_deref(),
+        Some("client_disconnected_before_answer")
+    );
+    assert!(rows[0].estimated);
+    let left = usage_intent::Entity::find()
+        .all(&gw.app.state.db)
+        .await
+        .unwrap();
+    assert!(left.is_empty());
+    gw.finish().await;
+}
+
+on_both_databases!(a_client_hanging_up_mid_request_is_still_metered);
