@@ -62,6 +62,8 @@ pub struct Gateway {
     pub prices: prices::PriceCache,
     pub health: health::KeyHealth,
     pub ledger: Ledger,
+    /// Writes write-ahead usage intents, grouping concurrent ones into one statement.
+    pub intents: crate::ledger::intent_writer::IntentWriter,
     pub limits: ProxyLimits,
     /// Requests/tokens per minute, per limit row: on this server, or shared in the database.
     pub rate_limits: crate::limits::rate::RateLimits,
@@ -70,7 +72,7 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    /// Starts the ledger writer on the current runtime.
+    /// Starts the ledger and intent writers on the current runtime.
     pub fn start(db: sea_orm::DatabaseConnection, limits: ProxyLimits) -> Self {
         Self {
             keys: KeyCache::default(),
@@ -83,6 +85,7 @@ impl Gateway {
             } else {
                 Default::default()
             },
+            intents: crate::ledger::intent_writer::IntentWriter::start(db.clone()),
             ledger: Ledger::start(db),
             limits,
             instance: std::sync::OnceLock::new(),

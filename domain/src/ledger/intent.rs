@@ -60,7 +60,7 @@ pub struct Intent {
 }
 
 impl Intent {
-    fn to_active(&self) -> usage_intent::ActiveModel {
+    pub(super) fn to_active(&self) -> usage_intent::ActiveModel {
         usage_intent::ActiveModel {
             request_id: Set(self.request_id.clone()),
             holder: Set(self.holder.chars().take(200).collect()),

@@ -2,6 +2,7 @@
 //! writer, with hourly and daily rollups kept up to date in the same transaction.
 
 pub mod intent;
+pub mod intent_writer;
 pub mod latency;
 pub mod projection;
 pub mod query;

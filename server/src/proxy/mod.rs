@@ -10,6 +10,7 @@ pub(crate) mod error;
 mod failover;
 mod files;
 mod forward;
+mod meta;
 mod models;
 mod persona;
 mod ratings;

@@ -19,7 +19,7 @@ use eventsource_stream::{Event, Eventsource as _};
 use futures_util::StreamExt as _;
 use serde_json::Value;
 
-use super::forward::RequestMeta;
+use super::meta::RequestMeta;
 
 /// Delivered text kept for estimating (beyond this, the count is an under-estimate).
 const MAX_TEXT: usize = 4 * 1024 * 1024;

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::common::Backend;
 use crate::common::gateway::Gateway;
-use crate::common::process::{Process, Spec, free_port};
+use crate::common::process::{Process, Spec, free_port, metric_sum, metrics_page};
 
 const TOKEN: &str = "soak-metrics-token";
 const WORKERS: usize = 8;
@@ -26,20 +26,8 @@ struct Sample {
 }
 
 async fn sample(client: &reqwest::Client, process: &Process) -> Sample {
-    let text = client
-        .get(format!("{}/metrics", process.base))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let value = |prefix: &str| -> f64 {
-        text.lines()
-            .filter_map(|l| l.strip_prefix(prefix)?.trim().parse::<f64>().ok())
-            .sum()
-    };
+    let page = metrics_page(client, &process.base, TOKEN).await;
+    let value = |prefix: &str| metric_sum(&page, prefix);
     Sample {
         rss_kib: process.rss_kib(),
         fds: process.open_fds(),

@@ -3,6 +3,7 @@
 //! send to, with a test button and each webhook's delivery log. The server refuses what a
 //! member sends regardless.
 
+mod budget_field;
 mod deliveries;
 mod email_field;
 mod email_log;

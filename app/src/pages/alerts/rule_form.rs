@@ -3,9 +3,10 @@
 
 use leptos::prelude::*;
 
+use super::budget_field::BudgetField;
 use super::email_field::EmailToField;
 use super::fields::{AlertInput, AlertSelect};
-use crate::api::alerts::{AlertsRuleSave, alerts_limits, alerts_webhooks};
+use crate::api::alerts::{AlertsRuleSave, alerts_webhooks};
 use crate::components::form::{FormError, last_error};
 use crate::dto_alerts::{COST_PERIODS, KINDS, RuleDto};
 use crate::dto_limits::dollars_text;
@@ -118,14 +119,13 @@ impl RuleForm {
     }
 }
 
-/// The rule form. Owns the limits and webhooks resources: keep it at the top of the page.
+/// The rule form. Owns the webhooks resource: keep it at the top of the page.
 #[component]
 pub(super) fn RuleCard(
     save: ServerAction<AlertsRuleSave>,
     form: RuleForm,
     hooks_changed: RwSignal<u32>,
 ) -> impl IntoView {
-    let limits = Resource::new(|| (), |_| alerts_limits());
     let hooks = Resource::new(move || hooks_changed.get(), |_| alerts_webhooks());
     let error = last_error(save.value());
     let kind = form.kind;
@@ -151,35 +151,7 @@ pub(super) fn RuleCard(
                             hint="1–100." error />
                     </Show>
                     <Show when=move || is("budget_threshold") || is("budget_exhausted")>
-                        <Transition fallback=|| view! { <p class="muted small">"Loading budgets…"</p> }>
-                            {move || Suspend::new(async move {
-                                let list = limits.await.unwrap_or_default();
-                                // All options come from one closure: a static option next to
-                                // a dynamic list inside <select> does not hydrate.
-                                let options = move || {
-                                    let list = list.clone();
-                                    view! {
-                                        <option value="" prop:selected=move || form.limit_id.get().is_empty()>"Any budget"</option>
-                                        {list.into_iter().map(|l| {
-                                            let value = l.id.to_string();
-                                            let mine = value.clone();
-                                            view! {
-                                                <option value=value prop:selected=move || form.limit_id.get() == mine>{l.label}</option>
-                                            }
-                                        }).collect_view()}
-                                    }
-                                };
-                                view! {
-                                    <div class="field">
-                                        <label for="field-limit_id">"Budget"</label>
-                                        <select id="field-limit_id" name="limit_id"
-                                            on:change=move |ev| form.limit_id.set(event_target_value(&ev))>
-                                            {options}
-                                        </select>
-                                    </div>
-                                }
-                            })}
-                        </Transition>
+                        <BudgetField value=form.limit_id />
                     </Show>
                     <Show when=move || is("cost_above")>
                         <AlertInput label="Amount in dollars" name="amount_usd" value=form.amount

@@ -137,3 +137,32 @@ impl Drop for Process {
         let _ = self.child.wait();
     }
 }
+
+/// The process's `/metrics` page (read with the metrics bearer token).
+pub async fn metrics_page(client: &reqwest::Client, base: &str, token: &str) -> String {
+    client
+        .get(format!("{base}/metrics"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The sum of every sample on the page whose line starts with `prefix` (a metric name and
+/// any label set, e.g. `keygate_db_pool_connections{state="idle"}`); 0 when there is none.
+pub fn metric_sum(page: &str, prefix: &str) -> f64 {
+    page.lines()
+        .filter_map(|l| l.strip_prefix(prefix)?.trim().parse::<f64>().ok())
+        .sum()
+}
+
+/// The database URL a process started on this data directory uses.
+pub fn database_url(dir: &Path, database: Option<&str>) -> String {
+    match database {
+        Some(url) => url.to_owned(),
+        None => format!("sqlite://{}?mode=rwc", dir.join("keygate.db").display()),
+    }
+}
