@@ -50,15 +50,18 @@ impl Keyring {
         root: &MasterKey,
     ) -> Result<Self, VaultError> {
         let wrapping = root.derive(PURPOSE_SECRETS)?;
-        let rows = vault_key::Entity::find()
-            .filter(vault_key::Column::RetiredAt.is_null())
-            .order_by_asc(vault_key::Column::Version)
-            .all(db)
-            .await
-            .map_err(storage)?;
+        let mut rows = Self::active_rows(db).await?;
         if rows.is_empty() {
-            Self::insert_version(db, &wrapping, 1).await?;
-            return Box::pin(Self::load_or_init(db, root)).await;
+            // Replicas starting together on one empty database race to create version 1;
+            // the loser's insert fails and it loads the winner's version instead.
+            let created = Self::insert_version(db, &wrapping, 1).await;
+            rows = Self::active_rows(db).await?;
+            if rows.is_empty() {
+                created?;
+                return Err(VaultError::Storage(
+                    "the vault's key version 1 was not stored".into(),
+                ));
+            }
         }
         let mut versions = BTreeMap::new();
         for row in rows {
@@ -72,6 +75,15 @@ impl Keyring {
             versions.insert(row.version, key);
         }
         Ok(Self { versions })
+    }
+
+    async fn active_rows(db: &DatabaseConnection) -> Result<Vec<vault_key::Model>, VaultError> {
+        vault_key::Entity::find()
+            .filter(vault_key::Column::RetiredAt.is_null())
+            .order_by_asc(vault_key::Column::Version)
+            .all(db)
+            .await
+            .map_err(storage)
     }
 
     async fn insert_version(
@@ -152,6 +164,36 @@ mod tests {
             second.key(2).unwrap().to_base64().as_str()
         );
         let wrong = Keyring::load_or_init(&db, &MasterKey::generate()).await;
+        assert_eq!(wrong.unwrap_err(), VaultError::WrongKey);
+    }
+
+    /// Replicas starting together on one empty database: every one of them comes up, with
+    /// the same canary and the same version-1 data key.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_first_starts_agree_on_one_vault() {
+        let (_dir, db) = database().await;
+        let root = MasterKey::generate();
+        let starts = (0..8).map(|_| {
+            let (db, root) = (
+                db.clone(),
+                MasterKey::from_bytes(root.expose_bytes()).unwrap(),
+            );
+            tokio::spawn(async move {
+                crate::vault::verify_or_init_canary(&db, &root).await?;
+                Keyring::load_or_init(&db, &root).await
+            })
+        });
+        let keyrings: Vec<Keyring> = futures_util::future::join_all(starts)
+            .await
+            .into_iter()
+            .map(|joined| joined.unwrap().unwrap())
+            .collect();
+        let first = keyrings[0].key(1).unwrap().to_base64();
+        for keyring in &keyrings {
+            assert_eq!(keyring.versions().collect::<Vec<_>>(), vec![1]);
+            assert_eq!(keyring.key(1).unwrap().to_base64().as_str(), first.as_str());
+        }
+        let wrong = crate::vault::verify_or_init_canary(&db, &MasterKey::generate()).await;
         assert_eq!(wrong.unwrap_err(), VaultError::WrongKey);
     }
 }

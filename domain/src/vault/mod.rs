@@ -193,37 +193,48 @@ pub async fn verify_or_init_canary(
     db: &DatabaseConnection,
     key: &MasterKey,
 ) -> Result<(), VaultError> {
-    let existing = vault_meta::Entity::find_by_id(1)
+    if let Some(meta) = read_canary(db).await? {
+        return check_canary(&meta, key);
+    }
+    let sealed = key.seal(CANARY_PLAINTEXT, CANARY_AAD)?;
+    let inserted = vault_meta::ActiveModel {
+        id: Set(1),
+        key_version: Set(1),
+        canary: Set(STANDARD.encode(sealed)),
+        created_at: Set(chrono::Utc::now()),
+    }
+    .insert(db)
+    .await;
+    match inserted {
+        Ok(_) => Ok(()),
+        // Replicas starting together on one empty database both find no canary; the one
+        // whose insert lost must check its key against the winner's canary, not give up.
+        Err(e) => match read_canary(db).await? {
+            Some(meta) => check_canary(&meta, key),
+            None => Err(VaultError::Storage(e.to_string())),
+        },
+    }
+}
+
+async fn read_canary(db: &DatabaseConnection) -> Result<Option<vault_meta::Model>, VaultError> {
+    vault_meta::Entity::find_by_id(1)
         .one(db)
         .await
-        .map_err(|e| VaultError::Storage(e.to_string()))?;
-    match existing {
-        Some(meta) => {
-            let sealed = STANDARD
-                .decode(meta.canary.as_bytes())
-                .map_err(|_| VaultError::WrongKey)?;
-            let opened = key
-                .open(&sealed, CANARY_AAD)
-                .map_err(|_| VaultError::WrongKey)?;
-            if opened.as_slice() == CANARY_PLAINTEXT {
-                Ok(())
-            } else {
-                Err(VaultError::WrongKey)
-            }
-        }
-        None => {
-            let sealed = key.seal(CANARY_PLAINTEXT, CANARY_AAD)?;
-            vault_meta::ActiveModel {
-                id: Set(1),
-                key_version: Set(1),
-                canary: Set(STANDARD.encode(sealed)),
-                created_at: Set(chrono::Utc::now()),
-            }
-            .insert(db)
-            .await
-            .map_err(|e| VaultError::Storage(e.to_string()))?;
-            Ok(())
-        }
+        .map_err(|e| VaultError::Storage(e.to_string()))
+}
+
+/// The stored canary opens under `key` only if it is the key the database was set up with.
+fn check_canary(meta: &vault_meta::Model, key: &MasterKey) -> Result<(), VaultError> {
+    let sealed = STANDARD
+        .decode(meta.canary.as_bytes())
+        .map_err(|_| VaultError::WrongKey)?;
+    let opened = key
+        .open(&sealed, CANARY_AAD)
+        .map_err(|_| VaultError::WrongKey)?;
+    if opened.as_slice() == CANARY_PLAINTEXT {
+        Ok(())
+    } else {
+        Err(VaultError::WrongKey)
     }
 }
 

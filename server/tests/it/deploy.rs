@@ -122,7 +122,7 @@ async fn two_replicas_start_with_the_compose_environment() {
     let master_key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
     let mut children = Vec::new();
     let mut bases = Vec::new();
-    for _ in 0..2 {
+    for replica in 0..2 {
         let port = free_port();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_keygate"));
         for (key, _) in std::env::vars() {
@@ -142,16 +142,18 @@ async fn two_replicas_start_with_the_compose_environment() {
             assert!(!value.contains("${"), "{key} left unsubstituted");
             cmd.env(key, value);
         }
+        // Each replica's log, shown if it does not come up.
+        let log = std::fs::File::create(dir.path().join(format!("replica-{replica}.log"))).unwrap();
         cmd.env("KEYGATE_DATA_DIR", dir.path())
             .arg("serve")
             .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stderr(log);
         children.push(cmd.spawn().unwrap());
         bases.push(format!("http://127.0.0.1:{port}"));
     }
     let client = reqwest::Client::new();
     let started = Instant::now();
-    for base in &bases {
+    for (replica, base) in bases.iter().enumerate() {
         loop {
             let ok = client
                 .get(format!("{base}/v1/health"))
@@ -161,10 +163,13 @@ async fn two_replicas_start_with_the_compose_environment() {
             if ok {
                 break;
             }
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "{base} did not start"
-            );
+            let exited = children[replica].try_wait().unwrap();
+            if exited.is_some() || started.elapsed() > Duration::from_secs(60) {
+                let log =
+                    std::fs::read_to_string(dir.path().join(format!("replica-{replica}.log")))
+                        .unwrap_or_default();
+                panic!("{base} did not start (exit: {exited:?}); its log:\n{log}");
+            }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
