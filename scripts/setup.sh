@@ -72,8 +72,8 @@ apt_install() {
 }
 
 # Build a command-line tool without LTO, with 16 codegen units and opt-level 2 in
-# place of the crate's own release profile (which may ask for fat LTO): several times
-# quicker to compile, and the tools stay fast enough for what they do here.
+# place of the crate's own release profile (which may ask for fat LTO): quicker to
+# compile (cargo-leptos: 9 min 55 s against ≈ 13 min here), and fast enough for their job.
 quick_tool_profile() {
     CARGO_PROFILE_RELEASE_LTO=off \
         CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
