@@ -106,6 +106,18 @@ fn the_deployment_files_use_only_what_the_binary_reads() {
     assert!(compose.contains("keygate-2:\n    <<: *keygate"));
 }
 
+/// Kills the replicas when the test ends, also when it fails half-way.
+struct Replicas(Vec<std::process::Child>);
+
+impl Drop for Replicas {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -120,7 +132,7 @@ async fn two_replicas_start_with_the_compose_environment() {
     let env = compose_environment(&repo_file("compose.yaml"));
     let dir = tempfile::tempdir().unwrap();
     let master_key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-    let mut children = Vec::new();
+    let mut children = Replicas(Vec::new());
     let mut bases = Vec::new();
     for replica in 0..2 {
         let port = free_port();
@@ -148,7 +160,7 @@ async fn two_replicas_start_with_the_compose_environment() {
             .arg("serve")
             .stdout(Stdio::null())
             .stderr(log);
-        children.push(cmd.spawn().unwrap());
+        children.0.push(cmd.spawn().unwrap());
         bases.push(format!("http://127.0.0.1:{port}"));
     }
     let client = reqwest::Client::new();
@@ -163,7 +175,7 @@ async fn two_replicas_start_with_the_compose_environment() {
             if ok {
                 break;
             }
-            let exited = children[replica].try_wait().unwrap();
+            let exited = children.0[replica].try_wait().unwrap();
             if exited.is_some() || started.elapsed() > Duration::from_secs(60) {
                 let log =
                     std::fs::read_to_string(dir.path().join(format!("replica-{replica}.log")))
@@ -178,9 +190,6 @@ async fn two_replicas_start_with_the_compose_environment() {
         let res = client.get(format!("{base}/api/me")).send().await.unwrap();
         assert_eq!(res.status(), reqwest::StatusCode::UNAUTHORIZED);
     }
-    for mut child in children {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
+    drop(children);
     database.drop_database().await;
 }
